@@ -1,0 +1,150 @@
+"""Exercise checkers: feedback and hints for a learner, never a traceback, never the answer.
+
+A lesson's checks live in ``labsupport.checks.lessonNN``; each task's check takes
+the learner's function, calls it on a few cases and returns a :class:`Feedback`:
+
+    from labsupport.checks import lesson01 as check
+    check.task1(my_function)
+
+Writing a check: decorate a function with :func:`task`; inside it use :func:`call`
+to run the learner's code and the ``expect_*`` helpers to compare with a reference.
+Each helper stops the check with a hint at the first problem; returning a string
+means the task passed, and the string is the closing remark.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+PASSED, NOT_DONE, TRY_AGAIN = "passed", "not done yet", "try again"
+_SYMBOL = {PASSED: "[passed]", NOT_DONE: "[not done yet]", TRY_AGAIN: "[try again]"}
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What a check found: the task, a status and a message for the learner."""
+
+    task: str
+    status: str
+    message: str
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASSED
+
+    def __repr__(self) -> str:
+        return f"{_SYMBOL[self.status]} {self.task}: {self.message}"
+
+
+class _Stop(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def task(name: str):
+    """Decorator turning a check body into a function that always returns Feedback."""
+    def decorate(body):
+        @functools.wraps(body)
+        def run(*args, **kwargs) -> Feedback:
+            try:
+                remark = body(*args, **kwargs)
+            except _Stop as stop:
+                return Feedback(name, stop.status, stop.message)
+            except Exception as exc:  # a checker must never show a learner a traceback
+                return Feedback(name, TRY_AGAIN, f"your answer could not be checked "
+                                f"({type(exc).__name__}: {exc}). Check what your function returns.")
+            return Feedback(name, PASSED, remark or "well done.")
+        return run
+    return decorate
+
+
+def fail(message: str):
+    """Stop the check with a hint."""
+    raise _Stop(TRY_AGAIN, message)
+
+
+def call(fn, *args, **kwargs):
+    """Run the learner's function; stop with a hint if it is missing, a stub, or raises."""
+    if not callable(fn):
+        fail(f"pass your function itself (for example `check.task1(my_function)`), "
+             f"not a {type(fn).__name__}.")
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError:
+        raise _Stop(NOT_DONE, "replace the `raise NotImplementedError` line with your code, "
+                    "run that cell, then run this check again.") from None
+    except Exception as exc:
+        shown = ", ".join([repr(a) if np.ndim(a) == 0 else f"an array of shape {np.shape(a)}"
+                           for a in args] + [f"{k}={val!r}" for k, val in kwargs.items()])
+        fail(f"your function raised {type(exc).__name__} ({exc}) when called with ({shown}).")
+
+
+def _describe(value) -> str:
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return f"a {type(value).__name__} of shape {np.shape(value)}"
+    return f"a {type(value).__name__}"
+
+
+def _real(value, what, hint):
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        fail(f"{what} should be a single number; your function returned {_describe(value)}. {hint}".strip())
+    if not np.isfinite(value):
+        fail(f"{what} is {value}; expected a finite number. {hint}".strip())
+    return float(value)
+
+
+def expect_number(value, reference, *, what, rel=1e-6, abs_tol=0.0, hint=""):
+    """``value`` is one real number close to ``reference``."""
+    value = _real(value, what, hint)
+    if not np.isclose(value, reference, rtol=rel, atol=abs_tol):
+        side = "too large" if value > reference else "too small"
+        fail(f"{what} is {side}. {hint}".strip())
+
+
+def expect_int(value, reference, *, what, hint=""):
+    """``value`` is a whole number equal to ``reference``."""
+    if isinstance(value, (np.integer,)):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        fail(f"{what} should be a whole number (int); your function returned {_describe(value)}. "
+             f"{hint}".strip())
+    if value != reference:
+        side = "too large" if value > reference else "too small"
+        fail(f"{what} is {side}. {hint}".strip())
+
+
+def expect_between(value, low, high, *, what, hint=""):
+    """``value`` is one real number in [low, high] (for Monte Carlo answers)."""
+    if not low <= _real(value, what, hint) <= high:
+        fail(f"{what} is outside the range a correct answer falls in. {hint}".strip())
+
+
+def expect_array(value, reference, *, what, rel=1e-6, abs_tol=0.0, hint=""):
+    """``value`` is an array of the reference's shape with close entries."""
+    reference = np.asarray(reference)
+    try:
+        arr = np.asarray(value, dtype=reference.dtype if reference.dtype == bool else float)
+    except (TypeError, ValueError):
+        fail(f"{what} should be an array of numbers; your function returned {_describe(value)}. {hint}".strip())
+    if arr.shape != reference.shape:
+        fail(f"{what} should have shape {reference.shape}; yours has shape {arr.shape}. {hint}".strip())
+    if reference.dtype == bool:
+        if not np.array_equal(arr, reference):
+            fail(f"{what}: {int((arr != reference).sum())} of {arr.size} entries differ. {hint}".strip())
+    elif not np.allclose(arr, reference, rtol=rel, atol=abs_tol, equal_nan=True):
+        wrong = int((~np.isclose(arr, reference, rtol=rel, atol=abs_tol)).sum())
+        fail(f"{what}: {wrong} of {arr.size} entries are off. {hint}".strip())
+
+
+def expect_type(value, kinds, *, what, hint=""):
+    """``value`` is an instance of ``kinds`` (a type or a tuple of types)."""
+    if not isinstance(value, kinds):
+        names = " or ".join(k.__name__ for k in (kinds if isinstance(kinds, tuple) else (kinds,)))
+        fail(f"{what} should be a {names}; your function returned {_describe(value)}. {hint}".strip())
