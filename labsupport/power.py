@@ -11,8 +11,9 @@ Three conventions for proportions, which give different answers:
 ``arcsine``   Cohen's h = 2 asin(sqrt p_t) - 2 asin(sqrt p_c), as statsmodels'
               ``NormalIndPower`` with ``proportion_effectsize``.
 
-Like R (``strict=FALSE``), the power ignores the far rejection tail, which is
-negligible for any effect worth powering for.
+Power counts both rejection tails (R's ``strict=TRUE``, statsmodels). Sample
+sizes use the closed form that ignores the far tail (R's default ``strict=FALSE``);
+the far tail is negligible at any power worth planning for.
 """
 
 from __future__ import annotations
@@ -75,7 +76,9 @@ def power_proportions(p_control, p_treatment, n_per_arm, alpha=0.05, method="poo
     n = v.positive("n_per_arm", n_per_arm)
     ratio = v.positive("ratio", ratio)
     null_sd, alt_sd, effect = _noise_terms(pc, pt, ratio, v.choice("method", method, METHODS))
-    return float(stats.norm.cdf((np.sqrt(n) * effect - za * null_sd) / alt_sd))
+    shift = np.sqrt(n) * effect
+    return float(stats.norm.cdf((shift - za * null_sd) / alt_sd)
+                 + stats.norm.cdf((-shift - za * null_sd) / alt_sd))
 
 
 def sample_size_means(delta, sd, alpha=0.05, power=0.8, ratio=1.0) -> int:

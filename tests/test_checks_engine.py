@@ -1,0 +1,71 @@
+"""The exercise-check engine: feedback and hints, never a traceback, never the answer."""
+
+import numpy as np
+
+from labsupport.checks import (NOT_DONE, PASSED, TRY_AGAIN, call, expect_array, expect_between,
+                               expect_int, expect_number, expect_type, fail, task)
+
+
+@task("Task 9: double it")
+def check_double(fn):
+    for x in (1.0, 2.5):
+        expect_number(call(fn, x), 2 * x, what="the doubled value", hint="multiply by two")
+    return "nicely done."
+
+
+@task("Task 8: squares")
+def check_squares(fn):
+    expect_array(call(fn, np.arange(3)), np.arange(3) ** 2, what="the squares", hint="use x ** 2")
+
+
+def test_correct_answer_passes():
+    fb = check_double(lambda x: 2 * x)
+    assert fb.status == PASSED and fb.passed and repr(fb) == "[passed] Task 9: double it: nicely done."
+
+
+def test_stub_reports_not_done():
+    def stub(x):
+        raise NotImplementedError("cell 3: replace this line with your code")
+    fb = check_double(stub)
+    assert fb.status == NOT_DONE and "NotImplementedError" in fb.message
+
+
+def test_wrong_value_hints_without_the_answer():
+    fb = check_double(lambda x: 3 * x)
+    assert fb.status == TRY_AGAIN and "too large" in fb.message and "multiply by two" in fb.message
+    assert "2.0" not in fb.message and "5.0" not in fb.message
+
+
+def test_wrong_type_and_shape_hint_instead_of_error():
+    assert "single number" in check_double(lambda x: [x, x]).message
+    assert "shape (3,)" in check_squares(lambda x: x[:2] ** 2).message
+    assert "array of numbers" in check_squares(lambda x: {"a": 1}).message
+    assert "pass your function itself" in check_double(4.0).message
+
+
+def test_learner_exception_becomes_a_hint():
+    fb = check_double(lambda x: x / 0)
+    assert fb.status == TRY_AGAIN and "ZeroDivisionError" in fb.message and "Traceback" not in repr(fb)
+
+
+def test_checker_bug_never_shows_a_traceback():
+    @task("Task 7")
+    def broken(fn):
+        return {}["missing"]
+    fb = broken(lambda: 1)
+    assert fb.status == TRY_AGAIN and "could not be checked" in fb.message
+
+
+def test_other_expectations():
+    @task("Task 6")
+    def check(value):
+        expect_int(value["n"], 5, what="n")
+        expect_between(value["rate"], 0.04, 0.06, what="the rate")
+        expect_type(value["name"], str, what="the name")
+        fail("unreachable") if value.get("stop") else None
+        return "ok"
+    assert check({"n": 5, "rate": 0.05, "name": "x"}).passed
+    assert "whole number" in check({"n": 5.0, "rate": 0.05, "name": "x"}).message
+    assert "outside the range" in check({"n": 5, "rate": 0.5, "name": "x"}).message
+    assert "should be a str" in check({"n": 5, "rate": 0.05, "name": 1}).message
+    assert check({"n": 5, "rate": 0.05, "name": "x", "stop": 1}).message == "unreachable"
