@@ -19,7 +19,8 @@ def _pyproject_requirements() -> dict[str, str]:
 
 def _conda_requirements() -> dict[str, str]:
     reqs = {}
-    for line in (ROOT / "environment.yml").read_text().splitlines():
+    text = (ROOT / "environment.yml").read_text()
+    for line in text[text.index("dependencies:"):].splitlines():
         m = re.match(r"^  - ([A-Za-z0-9_.\-]+)\s*([<>=!].*)?$", line)
         if m and m.group(1) not in ("python", "pip"):
             reqs[m.group(1).lower()] = (m.group(2) or "").replace(" ", "")
