@@ -1,0 +1,56 @@
+"""What every exercise check promises (COURSE.md section 5), for every task of every lesson.
+
+Each tests/test_checks_lessonNN.py lists its ``TASKS`` as (check, reference solution)
+pairs and tests the task-specific wrong answers itself.
+"""
+
+import importlib
+from pathlib import Path
+
+import pytest
+from checkhelpers import assert_try_again, stub
+
+from labsupport.checks import NOT_DONE, PASSED
+
+MODULES = sorted(p.stem for p in Path(__file__).parent.glob("test_checks_lesson*.py"))
+TASKS = [pytest.param(task, solution, id=f"{name[len('test_checks_'):]}-{task.__name__}")
+         for name in MODULES for task, solution in importlib.import_module(name).TASKS]
+CHECKS = [pytest.param(p.values[0], id=p.id) for p in TASKS]
+
+
+def test_every_lesson_with_solutions_has_check_tests():
+    lessons = {p.name[:2] for p in (Path(__file__).parent.parent / "solutions").glob("*.ipynb")}
+    assert lessons == {m[-2:] for m in MODULES}
+
+
+@pytest.mark.parametrize("task, solution", TASKS)
+def test_reference_solution_passes(task, solution):
+    feedback = task(solution)
+    assert feedback.status == PASSED, feedback
+    assert repr(feedback).startswith("[passed]")
+
+
+@pytest.mark.parametrize("task", CHECKS)
+def test_stub_is_not_done_yet(task):
+    feedback = task(stub)
+    assert feedback.status == NOT_DONE, feedback
+    assert repr(feedback).startswith("[not done yet]") and "NotImplementedError" in feedback.message
+
+
+@pytest.mark.parametrize("task", CHECKS)
+def test_a_value_instead_of_a_function_gets_a_hint(task):
+    assert_try_again(task(0.5), "pass your function itself")
+
+
+@pytest.mark.parametrize("task", CHECKS)
+def test_a_crashing_answer_gets_a_hint_not_a_traceback(task):
+    def crashes(*args, **kwargs):
+        return 1 / 0
+    assert_try_again(task(crashes), "ZeroDivisionError")
+
+
+@pytest.mark.parametrize("task", CHECKS)
+def test_a_wrong_type_gets_a_hint(task):
+    feedback = task(lambda *args, **kwargs: "an answer")
+    assert_try_again(feedback)
+    assert "could not be checked" not in feedback.message, "the check should name the expected type"
