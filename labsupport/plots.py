@@ -9,6 +9,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
+from . import _validate as v
+
 ARM_COLORS = {"A": "#4C72B0", "B": "#DD8452"}
 
 
@@ -26,6 +28,10 @@ def _axes(ax):
 
 def lines(x, ys: dict, *, xlabel: str, ylabel: str, title: str, hline=None, ax=None, **kw):
     """One line per entry of ``ys`` (label -> values) against ``x``; optional reference line."""
+    if not ys:
+        raise ValueError("ys must map at least one label to values")
+    for label, y in ys.items():
+        v.same_length(x=x, **{f"ys[{label!r}]": y})
     ax = _axes(ax)
     for label, y in ys.items():
         ax.plot(x, y, label=label, **kw)
@@ -40,6 +46,7 @@ def lines(x, ys: dict, *, xlabel: str, ylabel: str, title: str, hline=None, ax=N
 def estimate_with_band(x, estimate, low, high, *, xlabel: str, ylabel: str, title: str,
                        truth=None, ax=None, label=None):
     """An estimate with a shaded interval, e.g. a Monte Carlo rate with its 95% band."""
+    v.same_length(x=x, estimate=estimate, low=low, high=high)
     ax = _axes(ax)
     line, = ax.plot(x, estimate, marker="o", ms=3, label=label)
     ax.fill_between(x, low, high, alpha=0.25, color=line.get_color())
@@ -51,8 +58,9 @@ def estimate_with_band(x, estimate, low, high, *, xlabel: str, ylabel: str, titl
 
 def pvalue_histogram(pvalues, *, title: str, bins: int = 20, ax=None):
     """Histogram of p-values with the flat line expected under the null hypothesis."""
+    p = np.ravel(v.probability("pvalues", pvalues))
+    bins = v.positive_int("bins", bins)
     ax = _axes(ax)
-    p = np.asarray(pvalues).ravel()
     ax.hist(p, bins=bins, range=(0, 1), color=ARM_COLORS["A"], alpha=0.8)
     ax.axhline(len(p) / bins, color="black", lw=1, ls="--", label="uniform (null true)")
     ax.set(xlabel="p-value", ylabel="experiments", title=title)
@@ -62,6 +70,8 @@ def pvalue_histogram(pvalues, *, title: str, bins: int = 20, ax=None):
 
 def intervals(estimates, lows, highs, truth, *, title: str, max_shown: int = 100, ax=None):
     """Confidence intervals stacked vertically, those missing ``truth`` in red."""
+    v.same_length(estimates=estimates, lows=lows, highs=highs)
+    max_shown = v.positive_int("max_shown", max_shown)
     ax = _axes(ax)
     est, lo, hi = (np.asarray(a)[:max_shown] for a in (estimates, lows, highs))
     miss = (lo > truth) | (hi < truth)
