@@ -61,10 +61,10 @@ def pvalue_histogram(pvalues, *, title: str, bins: int = 20, ax=None):
     p = np.ravel(v.probability("pvalues", pvalues))
     bins = v.positive_int("bins", bins)
     ax = _axes(ax)
-    ax.hist(p, bins=bins, range=(0, 1), color=ARM_COLORS["A"], alpha=0.8)
+    heights, _, _ = ax.hist(p, bins=bins, range=(0, 1), color=ARM_COLORS["A"], alpha=0.8)
     ax.axhline(len(p) / bins, color="black", lw=1, ls="--", label="uniform (null true)")
-    ax.set(xlabel="p-value", ylabel="experiments", title=title)
-    ax.legend()
+    ax.set(xlabel="p-value", ylabel="experiments", title=title, ylim=(0, 1.3 * heights.max()))
+    ax.legend(loc="upper right")  # the headroom above keeps it off the bars and the line
     return ax
 
 

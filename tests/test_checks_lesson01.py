@@ -121,7 +121,12 @@ def test_task5_wrong_answers():
     def ignores_alpha(sa, na, sb, nb, alpha=0.05):
         return lift_interval(sa, na, sb, nb)
 
+    def divided_by_pa(sa, na, sb, nb, alpha=0.05):  # the shortcut: too narrow
+        res = stats.two_proportion_ztest(sa, na, sb, nb, alpha)
+        return res.ci_low / (sa / na), res.ci_high / (sa / na)
+
     assert_try_again(check.task5(absolute), "absolute difference")
+    assert_try_again(check.task5(divided_by_pa), "divides the absolute interval")
     assert_try_again(check.task5(ignores_alpha), "lower end")
     assert_try_again(check.task5(lambda *a: (0.1, 0.2, 0.3)), "tuple of two numbers")
 

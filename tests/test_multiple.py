@@ -12,7 +12,7 @@ from labsupport import stats
 
 STATSMODELS = {"bonferroni": "bonferroni", "holm": "holm", "hochberg": "simes-hochberg",
                "bh": "fdr_bh", "by": "fdr_by"}
-# Benjamini & Hochberg (1995), JRSS B 57(1):289-300, section 4.1: the 15 p-values of their example.
+# Benjamini & Hochberg (1995), JRSS B 57(1):289-300: the 15 p-values of their worked example.
 BH1995 = np.array([0.0001, 0.0004, 0.0019, 0.0095, 0.0201, 0.0278, 0.0298, 0.0344, 0.0459,
                    0.3240, 0.4262, 0.5719, 0.6528, 0.7590, 1.000])
 
@@ -45,7 +45,7 @@ def test_batched_families_equal_one_at_a_time(method):
 
 
 def test_benjamini_hochberg_1995_example():
-    # Section 4.1: at q = 0.05 the FDR procedure rejects the four smallest p-values,
+    # Their example: at q = 0.05 the FDR procedure rejects the four smallest p-values,
     # the Bonferroni approach only the three smallest.
     bh = mt.adjust_pvalues(BH1995, "bh", 0.05)
     bonf = mt.adjust_pvalues(BH1995, "bonferroni", 0.05)

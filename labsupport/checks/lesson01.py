@@ -123,6 +123,9 @@ def task5(fn):
         absolute = _stats.two_proportion_ztest(sa, na, sb, nb, alpha)
         if np.isclose(_real(low, "low"), absolute.ci_low, rtol=1e-6):
             fail("that is the interval for the absolute difference; the relative lift is p_B / p_A - 1.")
+        if np.isclose(low, absolute.ci_low / (sa / na), rtol=1e-6):
+            fail("that divides the absolute interval by p_A, as if p_A were known: it under-weights the "
+                 "noise of the denominator. Use the delta-method variance from the task.")
         hint = ("delta method: SE^2 = var(p_B)/p_A^2 + p_B^2 var(p_A)/p_A^4, "
                 "with var(p) = p(1-p)/n, and a two-sided normal quantile at level 1 - alpha.")
         expect_number(low, ref.low, what=f"the lower end for {(sa, na, sb, nb, alpha)}", rel=1e-6, hint=hint)

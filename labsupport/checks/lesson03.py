@@ -8,7 +8,7 @@ from .. import multiple as _mt
 from .. import stats as _stats
 from . import _describe, call, expect_array, expect_between, expect_int, expect_type, fail, task
 
-# Benjamini & Hochberg (1995), section 4.1.
+# Benjamini & Hochberg (1995), J. R. Statist. Soc. B 57(1), 289-300: the worked example.
 BH1995 = np.array([0.0001, 0.0004, 0.0019, 0.0095, 0.0201, 0.0278, 0.0298, 0.0344, 0.0459,
                    0.3240, 0.4262, 0.5719, 0.6528, 0.7590, 1.000])
 

@@ -15,7 +15,7 @@ from . import _describe, call, expect_between, expect_number, expect_type, fail,
 # task 2's cases: per-segment counts, the design, and the segment a correct answer names
 SEGMENT_CASES = [
     ({"android": [89_559, 86_711], "ios": [69_972, 70_578], "web": [39_951, 39_951]}, (0.5, 0.5)),
-    # chrome's share is closest to the design but with 100,000 users it is the only real mismatch
+    # edge's share is furthest from the design (81%), but chrome (80.5% of 100,000 users) is the only real mismatch
     ({"chrome": [80_500, 19_500], "safari": [40_050, 9_950], "firefox": [8_000, 2_000],
       "edge": [4_050, 950]}, (0.8, 0.2)),
     ({"day 1": [2_050, 3_950, 4_000], "day 2": [1_900, 4_100, 4_000], "day 3": [2_000, 4_000, 3_700],
