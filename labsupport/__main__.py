@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -44,7 +45,7 @@ def main(argv=None) -> int:
         _, seconds = authoring.execute(path)
         total += seconds
         slow += seconds > args.limit
-        rows.append((str(path), seconds))
+        rows.append((os.path.relpath(path), seconds))
     width = max(len(p) for p, _ in rows)
     print(f"{'notebook':<{width}}  seconds")
     for p, seconds in rows:

@@ -29,6 +29,23 @@ def _array(name, value) -> np.ndarray:
     return arr
 
 
+def finite(name, value) -> np.ndarray:
+    """Finite numbers of any sign (no NaN or inf), as a float array."""
+    arr = _array(name, value)
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be finite numbers (no NaN or inf)")
+    return arr
+
+
+def broadcastable(**arrays) -> None:
+    """The named arrays broadcast against each other."""
+    try:
+        np.broadcast_shapes(*(np.shape(a) for a in arrays.values()))
+    except ValueError:
+        desc = ", ".join(f"{n} has shape {np.shape(a)}" for n, a in arrays.items())
+        raise ValueError(f"{', '.join(arrays)} must have broadcastable shapes; {desc}") from None
+
+
 def probability(name, value, *, open_low=False, open_high=False):
     """Values in [0, 1] (bounds excluded on request); returns a float or an array."""
     arr = _array(name, value)

@@ -23,24 +23,6 @@ from scipy import optimize
 from . import _validate as v
 
 
-def _finite(name, value) -> np.ndarray:
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be numeric; got {value!r}") from None
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} must be finite numbers (no NaN or inf)")
-    return arr
-
-
-def _broadcast(**arrays) -> None:
-    try:
-        np.broadcast_shapes(*(np.shape(a) for a in arrays.values()))
-    except ValueError:
-        desc = ", ".join(f"{n} has shape {np.shape(a)}" for n, a in arrays.items())
-        raise ValueError(f"{', '.join(arrays)} must have broadcastable shapes; {desc}") from None
-
-
 def _log_lambda(diff, n, sigma2, tau2):
     """log Lambda_n, computed without overflow."""
     big_v = 2 * sigma2
@@ -51,10 +33,10 @@ def _log_lambda(diff, n, sigma2, tau2):
 
 
 def _lambda_inputs(mean_diff, n, sigma2, tau2):
-    mean_diff = _finite("mean_diff", mean_diff)
+    mean_diff = v.finite("mean_diff", mean_diff)
     n = v.positive("n", n, allow_zero=True)
     sigma2, tau2 = v.positive("sigma2", sigma2), v.positive("tau2", tau2)
-    _broadcast(mean_diff=mean_diff, n=n, sigma2=sigma2, tau2=tau2)
+    v.broadcastable(mean_diff=mean_diff, n=n, sigma2=sigma2, tau2=tau2)
     return mean_diff, n, sigma2, tau2
 
 
@@ -70,7 +52,7 @@ def msprt_lambda(mean_diff, n, sigma2, tau2):
 
 
 def _sequence_inputs(mean_diffs, ns, sigma2, tau2):
-    mean_diffs = _finite("mean_diffs", mean_diffs)
+    mean_diffs = v.finite("mean_diffs", mean_diffs)
     if mean_diffs.ndim == 0:
         raise ValueError("mean_diffs must be a sequence (time along the last axis)")
     ns = v.positive("ns", ns, allow_zero=True)
@@ -78,7 +60,7 @@ def _sequence_inputs(mean_diffs, ns, sigma2, tau2):
         raise ValueError(f"ns and mean_diffs must have the same length along the last axis (time); "
                          f"ns has shape {np.shape(ns)}, mean_diffs has shape {mean_diffs.shape}")
     sigma2, tau2 = v.positive("sigma2", sigma2), v.positive("tau2", tau2)
-    _broadcast(mean_diffs=mean_diffs, ns=ns, sigma2=sigma2, tau2=tau2)
+    v.broadcastable(mean_diffs=mean_diffs, ns=ns, sigma2=sigma2, tau2=tau2)
     return mean_diffs, ns, sigma2, tau2
 
 
@@ -157,7 +139,7 @@ def proportion_pvalues(successes_a, successes_b, ns, tau2):
     if sa.ndim == 0 or ns.shape[-1:] != sa.shape[-1:] or sa.shape != sb.shape:
         raise ValueError(f"successes_a, successes_b and ns must have the same length along the "
                          f"last axis (time); shapes {sa.shape}, {sb.shape}, {ns.shape}")
-    _broadcast(successes_a=sa, ns=ns)
+    v.broadcastable(successes_a=sa, ns=ns)
     if (sa > ns).any() or (sb > ns).any():
         raise ValueError("successes_a and successes_b must be <= ns")
     pooled = (sa + sb) / (2 * np.maximum(ns, 1))   # no users yet: pooled = 0, no evidence
@@ -180,7 +162,7 @@ def simulate_mean_diffs(n_sims, ns, effect, sigma2, rng):
     ns = v.counts("ns", ns, minimum=1)
     if ns.ndim != 1 or (np.diff(ns) <= 0).any():
         raise ValueError("ns must be a strictly increasing 1-d sequence of counts >= 1")
-    effect, sigma2 = _finite("effect", effect), v.positive("sigma2", sigma2)
+    effect, sigma2 = v.finite("effect", effect), v.positive("sigma2", sigma2)
     if effect.ndim or np.ndim(sigma2):
         raise ValueError("effect and sigma2 must be single numbers")
     steps = np.diff(ns, prepend=0)

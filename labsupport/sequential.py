@@ -77,7 +77,7 @@ def crossing_probabilities(bounds, theta=0.0):
     bounds = v.positive("bounds", bounds)
     if np.ndim(bounds) != 1:
         raise ValueError("bounds must be a one-dimensional array of z critical values")
-    theta = float(v._array("theta", theta))
+    theta = float(v.finite("theta", theta))
     walk, up, low = _Walk(theta), [], []
     for b in _score_bounds(bounds):
         u, l = walk.exit_probs(b)

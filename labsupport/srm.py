@@ -20,7 +20,7 @@ import numpy as np
 from scipy import special, stats as _sps
 
 from . import _validate as v
-from .stats import _fmt
+from .stats import format_value
 
 METHODS = ("chisquare", "sequential")
 
@@ -39,7 +39,7 @@ class SRMResult:
         return np.asarray(self.p_value) < self.threshold
 
     def __repr__(self) -> str:
-        return (f"SRMResult(chi2={_fmt(self.statistic)}, p={_fmt(self.p_value)}, "
+        return (f"SRMResult(chi2={format_value(self.statistic)}, p={format_value(self.p_value)}, "
                 f"threshold={self.threshold:g}, mismatch={_flag(self.mismatch)})")
 
 
@@ -61,7 +61,7 @@ class SequentialSRMResult:
         return np.asarray(self.p_value) < self.threshold
 
     def __repr__(self) -> str:
-        return (f"SequentialSRMResult(looks={self.p_values.shape[-1]}, p={_fmt(self.p_value)}, "
+        return (f"SequentialSRMResult(looks={self.p_values.shape[-1]}, p={format_value(self.p_value)}, "
                 f"threshold={self.threshold:g}, mismatch={_flag(self.mismatch)})")
 
 

@@ -17,7 +17,8 @@ from . import _validate as v
 ALTERNATIVES = ("two-sided", "greater", "less")
 
 
-def _fmt(x) -> str:
+def format_value(x) -> str:
+    """A number to 4 significant digits, or an array summarised by its shape and mean (for reprs)."""
     arr = np.asarray(x)
     if arr.ndim == 0:
         return f"{float(arr):.4g}"
@@ -43,9 +44,9 @@ class ComparisonResult:
 
     def __repr__(self) -> str:
         level = f"{100 * (1 - self.alpha):g}%"
-        return (f"{self.method}: estimate={_fmt(self.estimate)}, {level} CI "
-                f"[{_fmt(self.ci_low)}, {_fmt(self.ci_high)}], "
-                f"statistic={_fmt(self.statistic)}, p={_fmt(self.p_value)}")
+        return (f"{self.method}: estimate={format_value(self.estimate)}, {level} CI "
+                f"[{format_value(self.ci_low)}, {format_value(self.ci_high)}], "
+                f"statistic={format_value(self.statistic)}, p={format_value(self.p_value)}")
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,8 @@ class Interval:
     level: float
 
     def __repr__(self) -> str:
-        return (f"Interval(estimate={_fmt(self.estimate)}, {100 * self.level:g}% CI "
-                f"[{_fmt(self.low)}, {_fmt(self.high)}])")
+        return (f"Interval(estimate={format_value(self.estimate)}, {100 * self.level:g}% CI "
+                f"[{format_value(self.low)}, {format_value(self.high)}])")
 
 
 def _pvalue(z, alternative):

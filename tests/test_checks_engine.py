@@ -69,3 +69,17 @@ def test_other_expectations():
     assert "outside the range" in check({"n": 5, "rate": 0.5, "name": "x"}).message
     assert "should be a str" in check({"n": 5, "rate": 0.05, "name": 1}).message
     assert check({"n": 5, "rate": 0.05, "name": "x", "stop": 1}).message == "unreachable"
+
+
+def test_share_and_same_seed_helpers():
+    from labsupport.checks import expect_share, same_seed_result
+
+    @task("Task 5")
+    def check(fn):
+        expect_share(same_seed_result(fn, 10, what="rates"), "the rate")
+        return "ok"
+
+    assert check(lambda n, rng: rng.random()).passed
+    assert "same seed" in check(lambda n, rng: np.random.default_rng().random()).message
+    assert "[0, 1]" in check(lambda n, rng: 5.0).message
+    assert "single number" in check(lambda n, rng: [0.1, 0.2]).message

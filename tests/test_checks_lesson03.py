@@ -99,7 +99,7 @@ def test_task6_wrong_answers():
     assert_try_again(check.task6(lambda m, rho, n, rng: mt.familywise_error(m)), "rho = 0.8")  # ignores correlation
     assert_try_again(check.task6(lambda m, rho, n, rng: simulate_fwer(m, rho, n, np.random.default_rng())),
                "same seed")
-    assert_try_again(check.task6(lambda m, rho, n, rng: simulate_fwer(m, rho, n, rng) * 100), "outside")
+    assert_try_again(check.task6(lambda m, rho, n, rng: simulate_fwer(m, rho, n, rng) * 100), "[0, 1]")
     assert_try_again(check.task6(lambda m, rho, n, rng: np.zeros(3)), "single number")
 
 

@@ -84,17 +84,19 @@ def call(fn, *args, **kwargs):
         fail(f"your function raised {type(exc).__name__} ({exc}) when called with ({shown}).")
 
 
-def _describe(value) -> str:
+def describe(value) -> str:
+    """What kind of value the learner returned (type and shape), for feedback."""
     if isinstance(value, (list, tuple, np.ndarray)):
         return f"a {type(value).__name__} of shape {np.shape(value)}"
     return f"a {type(value).__name__}"
 
 
-def _real(value, what, hint):
+def expect_real(value, what, hint="") -> float:
+    """``value`` is one finite real number (a numpy scalar or size-1 array is fine); returns it as a float."""
     if isinstance(value, np.ndarray) and value.size == 1:
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        fail(f"{what} should be a single number; your function returned {_describe(value)}. {hint}".strip())
+        fail(f"{what} should be a single number; your function returned {describe(value)}. {hint}".strip())
     if not np.isfinite(value):
         fail(f"{what} is {value}; expected a finite number. {hint}".strip())
     return float(value)
@@ -102,7 +104,7 @@ def _real(value, what, hint):
 
 def expect_number(value, reference, *, what, rel=1e-6, abs_tol=0.0, hint=""):
     """``value`` is one real number close to ``reference``."""
-    value = _real(value, what, hint)
+    value = expect_real(value, what, hint)
     if not np.isclose(value, reference, rtol=rel, atol=abs_tol):
         side = "too large" if value > reference else "too small"
         fail(f"{what} is {side}. {hint}".strip())
@@ -113,16 +115,37 @@ def expect_int(value, reference, *, what, hint=""):
     if isinstance(value, (np.integer,)):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        fail(f"{what} should be a whole number (int); your function returned {_describe(value)}. "
+        fail(f"{what} should be a whole number (int); your function returned {describe(value)}. "
              f"{hint}".strip())
     if value != reference:
         side = "too large" if value > reference else "too small"
         fail(f"{what} is {side}. {hint}".strip())
 
 
+def expect_share(value, what, hint="") -> float:
+    """``value`` is a share of simulated experiments: one number in [0, 1]."""
+    value = expect_real(value, what, hint)
+    if not 0 <= value <= 1:
+        fail(f"{what} is a share of experiments, so it lies in [0, 1]. {hint}".strip())
+    return value
+
+
+def same_seed_result(fn, *args, seed=99, what="answers"):
+    """Call ``fn(*args, rng)`` twice with generators of one seed; stop unless both results agree."""
+    first, again = (call(fn, *args, np.random.default_rng(seed)) for _ in range(2))
+    try:
+        same = np.array_equal(np.asarray(first, dtype=float), np.asarray(again, dtype=float))
+    except (TypeError, ValueError):
+        same = np.array_equal(np.asarray(first, dtype=object), np.asarray(again, dtype=object))
+    if not same:
+        fail(f"two calls with the same seed gave different {what}: draw every random number from "
+             "the `rng` argument, not from np.random.")
+    return first
+
+
 def expect_between(value, low, high, *, what, hint=""):
     """``value`` is one real number in [low, high] (for Monte Carlo answers)."""
-    if not low <= _real(value, what, hint) <= high:
+    if not low <= expect_real(value, what, hint) <= high:
         fail(f"{what} is outside the range a correct answer falls in. {hint}".strip())
 
 
@@ -132,7 +155,7 @@ def expect_array(value, reference, *, what, rel=1e-6, abs_tol=0.0, hint=""):
     try:
         arr = np.asarray(value, dtype=reference.dtype if reference.dtype == bool else float)
     except (TypeError, ValueError):
-        fail(f"{what} should be an array of numbers; your function returned {_describe(value)}. {hint}".strip())
+        fail(f"{what} should be an array of numbers; your function returned {describe(value)}. {hint}".strip())
     if arr.shape != reference.shape:
         fail(f"{what} should have shape {reference.shape}; yours has shape {arr.shape}. {hint}".strip())
     if reference.dtype == bool:
@@ -147,4 +170,4 @@ def expect_type(value, kinds, *, what, hint=""):
     """``value`` is an instance of ``kinds`` (a type or a tuple of types)."""
     if not isinstance(value, kinds):
         names = " or ".join(k.__name__ for k in (kinds if isinstance(kinds, tuple) else (kinds,)))
-        fail(f"{what} should be a {names}; your function returned {_describe(value)}. {hint}".strip())
+        fail(f"{what} should be a {names}; your function returned {describe(value)}. {hint}".strip())

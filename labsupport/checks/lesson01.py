@@ -8,7 +8,8 @@ import numpy as np
 
 from .. import power as _power
 from .. import stats as _stats
-from . import _describe, call, expect_between, expect_int, expect_number, expect_type, fail, task
+from . import (call, describe, expect_between, expect_int, expect_number, expect_real, expect_share,
+               expect_type, fail, same_seed_result, task)
 
 DAYS = 14
 # Allowance for the normal approximation behind the power formula, on top of the Monte Carlo band.
@@ -19,16 +20,7 @@ def _pair(value, what, hint):
     """Two numbers from a tuple, list or array of length 2."""
     if isinstance(value, (tuple, list, np.ndarray)) and np.shape(value) == (2,):
         return value[0], value[1]
-    fail(f"{what} should be a tuple of two numbers; your function returned {_describe(value)}. {hint}")
-
-
-def _real(value, what):
-    """One real number (a numpy scalar or a size-1 array is fine)."""
-    if isinstance(value, np.ndarray) and value.size == 1:
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        fail(f"{what} should be a single number; your function returned {_describe(value)}.")
-    return float(value)
+    fail(f"{what} should be a tuple of two numbers; your function returned {describe(value)}. {hint}")
 
 
 @task("task 1: two-proportion z test")
@@ -37,7 +29,7 @@ def task1(fn):
     for sa, na, sb, nb in cases:
         z, p = _pair(call(fn, sa, na, sb, nb), "the result", "Return (z, p_value).")
         ref = _stats.two_proportion_ztest(sa, na, sb, nb)
-        z = _real(z, "z")
+        z = expect_real(z, "z")
         if np.isclose(z, -ref.statistic, rtol=1e-6) and not np.isclose(ref.statistic, 0):
             fail("z has the wrong sign: the effect is B minus A (treatment minus control).")
         pa, pb = sa / na, sb / nb
@@ -47,7 +39,7 @@ def task1(fn):
                  "to estimate the common rate.")
         expect_number(z, ref.statistic, what=f"z for counts {(sa, na, sb, nb)}", rel=1e-6,
                       hint="z = (p_B - p_A) / SE, with SE from the pooled rate (s_A + s_B) / (n_A + n_B).")
-        if np.isclose(_real(p, "the p-value"), ref.p_value / 2, rtol=1e-6):
+        if np.isclose(expect_real(p, "the p-value"), ref.p_value / 2, rtol=1e-6):
             fail("the p-value is one-sided; the test is two-sided, so count both tails.")
         expect_number(p, ref.p_value, what=f"the p-value for counts {(sa, na, sb, nb)}", rel=1e-6,
                       hint="two-sided: the probability that |N(0, 1)| exceeds |z|.")
@@ -57,13 +49,7 @@ def task1(fn):
 @task("task 2: power by simulation")
 def task2(fn):
     n_sims = 20_000
-    first = _real(call(fn, 0.10, 0.12, 2000, n_sims, np.random.default_rng(101)), "the simulated power")
-    if not 0 <= first <= 1:
-        fail("the simulated power is a share of experiments, so it lies in [0, 1].")
-    again = _real(call(fn, 0.10, 0.12, 2000, n_sims, np.random.default_rng(101)), "the simulated power")
-    if first != again:
-        fail("two calls with the same seed gave different answers: draw every random number "
-             "from the `rng` argument, not from np.random.")
+    expect_share(same_seed_result(fn, 0.10, 0.12, 2000, n_sims), "the simulated power")
     for p_b, seed, what in ((0.10, 202, "an A/A test (p_a = p_b)"), (0.12, 303, "p_a=0.10, p_b=0.12, n=2000")):
         target = 0.05 if p_b == 0.10 else _power.power_proportions(0.10, p_b, 2000)
         low, high = _stats.binomial_band(target, n_sims, 0.999)
@@ -103,7 +89,7 @@ def task4(fn):
     for daily, base, alpha, pw in cases:
         value = call(fn, daily, base, alpha, pw)
         ref = _power.mde_proportions(base, DAYS * daily / 2, alpha, pw)
-        value = _real(value, "the MDE")
+        value = expect_real(value, "the MDE")
         if np.isclose(value, _power.mde_proportions(base, DAYS * daily, alpha, pw), rtol=1e-3):
             fail("the MDE is too small: the two-week users are split between two arms.")
         if np.isclose(value, ref / base, rtol=1e-3):
@@ -121,7 +107,7 @@ def task5(fn):
         low, high = _pair(call(fn, sa, na, sb, nb, alpha), "the interval", "Return (low, high).")
         ref = _stats.relative_lift_ci(sa, na, sb, nb, alpha)
         absolute = _stats.two_proportion_ztest(sa, na, sb, nb, alpha)
-        if np.isclose(_real(low, "low"), absolute.ci_low, rtol=1e-6):
+        if np.isclose(expect_real(low, "low"), absolute.ci_low, rtol=1e-6):
             fail("that is the interval for the absolute difference; the relative lift is p_B / p_A - 1.")
         if np.isclose(low, absolute.ci_low / (sa / na), rtol=1e-6):
             fail("that divides the absolute interval by p_A, as if p_A were known: it under-weights the "

@@ -10,31 +10,12 @@ from scipy import stats as _sps
 from .. import power as _power
 from .. import sequential as _seq
 from .. import stats as _stats
-from . import _describe, call, expect_between, expect_int, expect_type, fail, task
+from . import (call, describe, expect_between, expect_int, expect_share, expect_type, fail, same_seed_result,
+               task)
 
 # Allowance for the normal approximation of a two-proportion z test, on top of the Monte Carlo band.
 APPROX = 0.01
 _Z = _sps.norm.isf(0.025)
-
-
-def _rate(value, what):
-    """A share in [0, 1], as a float."""
-    if isinstance(value, np.ndarray) and value.size == 1:
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        fail(f"{what} should be a single number (a share of experiments); your function returned "
-             f"{_describe(value)}.")
-    if not 0 <= value <= 1:
-        fail(f"{what} is a share of experiments, so it lies in [0, 1].")
-    return float(value)
-
-
-def _same_seed(fn, args, what):
-    first, again = (call(fn, *args, np.random.default_rng(99)) for _ in range(2))
-    if not np.array_equal(np.asarray(first), np.asarray(again)):
-        fail(f"two calls with the same seed gave different {what}: draw every random number from "
-             "the `rng` argument, not from np.random.")
-    return first
 
 
 def _band(target, n_sims):
@@ -50,17 +31,17 @@ _PEEK_HINT = ("simulate all experiments at once: daily counts rng.binomial(users
 @task("task 1: the false-positive rate of daily peeking")
 def task1(fn):
     n_sims = 20_000
-    _rate(_same_seed(fn, (2000, 5, 100, 0.1), "rates"), "the false-positive rate")
+    expect_share(same_seed_result(fn, 2000, 5, 100, 0.1, what="rates"), "the false-positive rate")
     cases = [((1, 2000, 0.5), 0.05, "a single day (no peeking)"),
              ((20, 500, 0.5), _seq.peeking_type1_error(20), "20 daily looks")]
     for (days, per_day, p), target, what in cases:
-        value = _rate(call(fn, n_sims, days, per_day, p, np.random.default_rng(days)), "the false-positive rate")
+        value = expect_share(call(fn, n_sims, days, per_day, p, np.random.default_rng(days)), "the false-positive rate")
         low, high = _band(target, n_sims)
         expect_between(value, low, high, what=f"the false-positive rate for {what}", hint=_PEEK_HINT)
     # Small daily samples: the z test is discrete, so compare with the same test simulated here.
     n_small = 4000
     ref = _seq.simulate_peeking(n_small, 200, 10, p=0.1, rng=2024)
-    value = _rate(call(fn, n_small, 200, 10, 0.1, np.random.default_rng(7)), "the false-positive rate")
+    value = expect_share(call(fn, n_small, 200, 10, 0.1, np.random.default_rng(7)), "the false-positive rate")
     width = 4 * math.sqrt(2 * ref * (1 - ref) / n_small)
     expect_between(value, ref - width, ref + width,
                    what="the false-positive rate for 200 days of 10 users per arm", hint=_PEEK_HINT)
@@ -70,7 +51,7 @@ def task1(fn):
 @task("task 2: where the false positives happen")
 def task2(fn):
     n_sims, days, per_day, p = 20_000, 20, 500, 0.5
-    _same_seed(fn, (500, 5, 100, 0.1), "days")
+    same_seed_result(fn, 500, 5, 100, 0.1, what="days")
     result = call(fn, n_sims, days, per_day, p, np.random.default_rng(5))
     expect_type(result, np.ndarray, what="the result", hint="Return a numpy array with one day per experiment.")
     if result.shape != (n_sims,):
@@ -103,7 +84,7 @@ def task2(fn):
 def _pair(value):
     if isinstance(value, (tuple, list)) and len(value) == 2:
         return value
-    fail(f"the result should be a tuple (bounds, n_per_look); your function returned {_describe(value)}.")
+    fail(f"the result should be a tuple (bounds, n_per_look); your function returned {describe(value)}.")
 
 
 @task("task 3: a 4-look O'Brien-Fleming design")
@@ -115,7 +96,7 @@ def task3(fn):
         try:
             bounds = np.asarray(bounds, dtype=float)
         except (TypeError, ValueError):
-            fail(f"bounds should be an array of {looks} numbers; your function returned {_describe(bounds)}.")
+            fail(f"bounds should be an array of {looks} numbers; your function returned {describe(bounds)}.")
         if bounds.shape != (looks,):
             fail(f"bounds should have shape ({looks},), one critical value per look; yours has shape {bounds.shape}.")
         k = np.arange(1, looks + 1)
@@ -150,11 +131,11 @@ _LEVEL_HINT = ("simulate n_sims A/A experiments at once; at look k reject when |
 def task4(fn):
     n_sims = 20_000
     obf = _seq.group_sequential_bounds(4, kind="obf")
-    _rate(_same_seed(fn, (obf, 100, 0.1, 2000), "levels"), "the simulated level")
+    expect_share(same_seed_result(fn, obf, 100, 0.1, 2000, what="levels"), "the simulated level")
     cases = [(obf, "O'Brien-Fleming bounds", 0.05),
              (np.full(4, _Z), "1.96 at every look", _seq.peeking_type1_error(4)),
              (_seq.group_sequential_bounds(4, 0.01, "pocock"), "Pocock bounds at alpha = 0.01", 0.01)]
     for i, (bounds, what, target) in enumerate(cases):
-        value = _rate(call(fn, bounds, 1000, 0.3, n_sims, np.random.default_rng(30 + i)), "the simulated level")
+        value = expect_share(call(fn, bounds, 1000, 0.3, n_sims, np.random.default_rng(30 + i)), "the simulated level")
         expect_between(value, *_band(target, n_sims), what=f"the simulated level for {what}", hint=_LEVEL_HINT)
     return "your simulation confirms the exact level of each design."

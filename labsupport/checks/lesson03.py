@@ -6,7 +6,8 @@ import numpy as np
 
 from .. import multiple as _mt
 from .. import stats as _stats
-from . import _describe, call, expect_array, expect_between, expect_int, expect_type, fail, task
+from . import (call, describe, expect_array, expect_between, expect_int, expect_share, expect_type, fail,
+               same_seed_result, task)
 
 # Benjamini & Hochberg (1995), J. R. Statist. Soc. B 57(1), 289-300: the worked example.
 BH1995 = np.array([0.0001, 0.0004, 0.0019, 0.0095, 0.0201, 0.0278, 0.0298, 0.0344, 0.0459,
@@ -22,7 +23,7 @@ def _families():
 
 def _array_of(value, m, what, hint):
     if not isinstance(value, (list, tuple, np.ndarray)):
-        fail(f"{what} should be an array of length {m}; your function returned {_describe(value)}. {hint}")
+        fail(f"{what} should be an array of length {m}; your function returned {describe(value)}. {hint}")
     if np.shape(value) != (m,):
         fail(f"{what} should have shape ({m},); yours has shape {np.shape(value)}. {hint}")
     return np.asarray(value)
@@ -105,7 +106,7 @@ def task4(fn):
     for est, lo, hi, hib, tol in _GUARDRAIL_CASES:
         got = call(fn, est, lo, hi, hib, tol)
         if not isinstance(got, (bool, np.bool_)):
-            fail(f"return True or False; your function returned {_describe(got)}.")
+            fail(f"return True or False; your function returned {describe(got)}.")
         ref = _mt.guardrail_status(_mt.Metric("g", est, lo, hi, 0.5, hib, tol)) == "fail"
         if bool(got) != ref:
             kind = "higher-is-better" if hib else "lower-is-better"
@@ -150,12 +151,7 @@ def task5(fn):
 @task("task 6: FWER of correlated metrics by simulation")
 def task6(fn):
     n_sims = 20_000
-    first = call(fn, 10, 0.5, n_sims, np.random.default_rng(11))
-    again = call(fn, 10, 0.5, n_sims, np.random.default_rng(11))
-    expect_between(first, 0, 1, what="the simulated FWER", hint="It is a share of simulated families.")
-    if float(first) != float(again):
-        fail("two calls with the same seed gave different answers: draw every random number "
-             "from the `rng` argument.")
+    expect_share(same_seed_result(fn, 10, 0.5, n_sims, seed=11), "the simulated FWER")
     hint = ("Draw z of shape (n_sims, m) from a multivariate normal with unit variances and "
             "correlation rho, reject where 2 (1 - Phi(|z|)) <= 0.05, and return the share of rows "
             "with at least one rejection.")

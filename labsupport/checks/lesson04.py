@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import functools
-import numbers
 
 import numpy as np
 from scipy import stats as _sps
 
 from .. import srm as _srm
 from .. import stats as _stats
-from . import _describe, call, expect_between, expect_number, expect_type, fail, task
+from . import (call, expect_between, expect_number, expect_real, expect_share, expect_type, fail,
+               same_seed_result, task)
 
 # task 2's cases: per-segment counts, the design, and the segment a correct answer names
 SEGMENT_CASES = [
@@ -28,14 +28,6 @@ Z_BAND = 4.5
 REFERENCE_SIMS = 50_000
 
 
-def _real(value, what, hint=""):
-    if isinstance(value, np.ndarray) and value.size == 1:
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        fail(f"{what} should be a single number; your function returned {_describe(value)}. {hint}".strip())
-    return float(value)
-
-
 def _p(counts, weights):
     return _srm.srm_test(counts, weights).p_value
 
@@ -46,7 +38,7 @@ def task1(fn):
              ([50_600, 25_150, 24_250], [0.5, 0.25, 0.25]), ([821_588, 815_482], [0.5, 0.5]),
              ([310, 290, 420, 980], [0.15, 0.15, 0.2, 0.5])]
     for counts, weights in cases:
-        value = _real(call(fn, list(counts), list(weights)), f"the p-value for counts {counts}",
+        value = expect_real(call(fn, list(counts), list(weights)), f"the p-value for counts {counts}",
                       "Return the p-value as a float.")
         ref = _p(counts, weights)
         if value > 1 or np.isclose(value, _srm.srm_test(counts, weights).statistic, rtol=1e-6):
@@ -98,15 +90,9 @@ def _reference_rate(days, users_per_day, threshold):
 @task("task 3: false alarms of daily SRM checks")
 def task3(fn):
     n_sims = 20_000
-    first = _real(call(fn, n_sims, 30, 10_000, 0.05, np.random.default_rng(1)), "the false-alarm rate")
-    if not 0 <= first <= 1:
-        fail("the false-alarm rate is a share of experiments, so it lies in [0, 1].")
-    again = _real(call(fn, n_sims, 30, 10_000, 0.05, np.random.default_rng(1)), "the false-alarm rate")
-    if first != again:
-        fail("two calls with the same seed gave different answers: draw every random number from the "
-             "`rng` argument, not from np.random.")
+    first = expect_share(same_seed_result(fn, n_sims, 30, 10_000, 0.05, seed=1), "the false-alarm rate")
     for days, users, threshold, seed in ((30, 10_000, 0.05, 1), (14, 2_000, 0.01, 3), (1, 5_000, 0.05, 4)):
-        value = first if seed == 1 else _real(call(fn, n_sims, days, users, threshold,
+        value = first if seed == 1 else expect_real(call(fn, n_sims, days, users, threshold,
                                                    np.random.default_rng(seed)), "the false-alarm rate")
         ref = _reference_rate(days, users, threshold)
         half = Z_BAND * (np.sqrt(ref.estimate * (1 - ref.estimate) / n_sims) + ref.se)

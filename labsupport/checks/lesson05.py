@@ -9,7 +9,7 @@ from scipy import stats as _sps
 
 from .. import assignment as _asg
 from .. import stats as _stats
-from . import _describe, call, expect_int, expect_number, fail, task
+from . import describe, call, expect_int, expect_number, fail, task
 
 N_IDS = 10_000
 _VARIANTS = ("A", "B")
@@ -36,7 +36,7 @@ def _variants(fn, ids, salt, traffic):
     out = [call(fn, u, salt, traffic) for u in ids]
     bad = [x for x in out if x is not None and x not in _VARIANTS]
     if bad:
-        fail(f"each call should return 'A', 'B' or None; one returned {_describe(bad[0])} ({bad[0]!r}).")
+        fail(f"each call should return 'A', 'B' or None; one returned {describe(bad[0])} ({bad[0]!r}).")
     return np.array(out, dtype=object)
 
 
@@ -102,7 +102,7 @@ def task3(fn):
         if isinstance(got, np.integer):
             got = int(got)
         if not isinstance(got, numbers.Integral) or isinstance(got, bool):
-            fail(f"return the number of switching users as an int; your function returned {_describe(got)}.")
+            fail(f"return the number of switching users as an int; your function returned {describe(got)}.")
         reference = _switches(assign, ids, low, high)
         if got != reference and got == _switches(assign, ids, low, high, count_new=True):
             fail("you also count users who were not exposed at the lower traffic: a newly admitted user "
@@ -146,7 +146,7 @@ def task4(fn):
     for units, experiments, layer_of in (simple, _plant(rng)):
         got = call(fn, list(units), list(experiments), dict(layer_of))
         if not isinstance(got, (list, tuple, np.ndarray)) or np.ndim(got) != 1:
-            fail(f"return a list of unit ids; your function returned {_describe(got)}.")
+            fail(f"return a list of unit ids; your function returned {describe(got)}.")
         got = sorted(int(u) for u in got)
         reference = _reference_double(units, experiments, layer_of)
         if len(set(got)) < len(got):

@@ -9,7 +9,7 @@ import networkx as nx
 import numpy as np
 
 from .. import interference as _itf
-from . import _describe, call, expect_array, expect_number, fail, task
+from . import describe, call, expect_array, expect_number, fail, task
 
 N_PERIODS, SB_REPS = 336, 1000
 # A chosen (window, burn-in) passes if its RMSE is within this factor of the best candidate's.
@@ -28,7 +28,7 @@ def _mask(value, n, what):
     arr = np.asarray(value)
     if arr.shape != (n,) or arr.dtype != bool:
         fail(f"{what} should be a boolean numpy array of shape ({n},), one True/False per user; "
-             f"your function returned {_describe(value)} of dtype {getattr(arr, 'dtype', '?')}. "
+             f"your function returned {describe(value)} of dtype {getattr(arr, 'dtype', '?')}. "
              "Compare arrays elementwise (e.g. `z & (...)`) instead of collecting indices.")
     return arr
 
@@ -58,7 +58,7 @@ def task1(fn):
 def _pair(value):
     if isinstance(value, (tuple, list, np.ndarray)) and np.shape(value) == (2,):
         return value[0], value[1]
-    fail(f"the result should be a tuple (naive, ego) of two numbers; your function returned {_describe(value)}.")
+    fail(f"the result should be a tuple (naive, ego) of two numbers; your function returned {describe(value)}.")
 
 
 @task("task 2: the contaminated estimate against the ego-network estimate")
@@ -98,7 +98,7 @@ def task3(fn):
         if isinstance(value, np.ndarray) and value.size == 1:
             value = value.item()
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            fail(f"the design effect should be a single number; your function returned {_describe(value)}.")
+            fail(f"the design effect should be a single number; your function returned {describe(value)}.")
         naive_icc = np.var(np.bincount(labels, weights=y) / m) / np.var(y)
         if np.isclose(value, 1 + (m - 1) * naive_icc, rtol=1e-6):
             fail("you used var(cluster means) / var(y) as the ICC; the cluster means also carry "
@@ -122,7 +122,7 @@ def task4(fn):
         choice = call(fn, carryover, list(windows), np.random.default_rng(seed))
         if not (isinstance(choice, (tuple, list)) and len(choice) == 2):
             fail(f"the result should be a tuple (window, burn_in) of two ints; your function returned "
-                 f"{_describe(choice)}.")
+                 f"{describe(choice)}.")
         window, burn_in = (int(c) if isinstance(c, np.integer) else c for c in choice)
         if not all(isinstance(c, numbers.Integral) and not isinstance(c, bool) for c in (window, burn_in)):
             fail("window and burn_in should both be ints.")
