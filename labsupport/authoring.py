@@ -37,19 +37,21 @@ def _stub_source(source: str, task: str) -> str:
         elif not inside:
             out.append(line)
     if inside:
-        raise ValueError(f"a '# BEGIN SOLUTION' in {task} has no matching '# END SOLUTION'")
+        raise ValueError(f"the '# BEGIN SOLUTION' of {task} has no matching '# END SOLUTION'")
     return "\n".join(out)
 
 
 def build_exercise(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The exercise notebook for a solutions notebook (a new object)."""
     nb = nbformat.from_dict(solution)
-    cells = []
-    for i, cell in enumerate(nb.cells):
+    cells, tasks = [], 0
+    for cell in nb.cells:
         if "solution" in cell.get("metadata", {}).get("tags", []):
             continue
         if cell.cell_type == "code":
-            cell.source = _stub_source(cell.source, f"cell {i}")
+            if any(BEGIN.match(line) for line in cell.source.splitlines()):
+                tasks += 1
+                cell.source = _stub_source(cell.source, f"task {tasks}")
             cell.outputs, cell.execution_count = [], None
         cells.append(cell)
     nb.cells = cells

@@ -5,7 +5,7 @@ from labsupport.checks import TRY_AGAIN
 
 def stub(*args, **kwargs):
     """What a generated exercise holds before the learner writes anything."""
-    raise NotImplementedError("cell 3: replace this line with your code")
+    raise NotImplementedError("task 1: replace this line with your code")
 
 
 def assert_try_again(feedback, *fragments):

@@ -64,7 +64,7 @@ def test_stub_replaces_solution_block_at_its_indentation():
                                          nbformat.v4.new_markdown_cell("note", metadata={"tags": ["solution"]})])
     out = authoring.build_exercise(nb)
     assert len(out.cells) == 1
-    assert out.cells[0].source == ('def f(x):\n    raise NotImplementedError("cell 0: replace this line '
+    assert out.cells[0].source == ('def f(x):\n    raise NotImplementedError("task 1: replace this line '
                                    'with your code")\n\nprint(1)')
 
 
