@@ -7,6 +7,7 @@ pairs and tests the task-specific wrong answers itself.
 import importlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 from checkhelpers import assert_try_again, stub
 
@@ -54,3 +55,10 @@ def test_a_wrong_type_gets_a_hint(task):
     feedback = task(lambda *args, **kwargs: "an answer")
     assert_try_again(feedback)
     assert "could not be checked" not in feedback.message, "the check should name the expected type"
+
+
+@pytest.mark.parametrize("task", CHECKS)
+def test_a_wrong_shape_gets_a_hint(task):
+    feedback = task(lambda *args, **kwargs: np.zeros((7, 3)))
+    assert_try_again(feedback)
+    assert "could not be checked" not in feedback.message, "the check should name the expected shape"
