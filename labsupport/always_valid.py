@@ -150,6 +150,13 @@ def proportion_pvalues(successes_a, successes_b, ns, tau2):
     return _running_min_pvalue(log_lam)
 
 
+def _look_counts(ns) -> np.ndarray:
+    ns = v.counts("ns", ns, minimum=1)
+    if ns.ndim != 1 or (np.diff(ns) <= 0).any():
+        raise ValueError("ns must be a strictly increasing 1-d sequence of counts >= 1")
+    return ns
+
+
 def simulate_mean_diffs(n_sims, ns, effect, sigma2, rng):
     """Differences of running means, shape (n_sims, len(ns)), for normal data looked at after ``ns``.
 
@@ -159,9 +166,7 @@ def simulate_mean_diffs(n_sims, ns, effect, sigma2, rng):
     """
     rng = v.as_rng(rng)
     n_sims = v.positive_int("n_sims", n_sims)
-    ns = v.counts("ns", ns, minimum=1)
-    if ns.ndim != 1 or (np.diff(ns) <= 0).any():
-        raise ValueError("ns must be a strictly increasing 1-d sequence of counts >= 1")
+    ns = _look_counts(ns)
     effect, sigma2 = v.finite("effect", effect), v.positive("sigma2", sigma2)
     if effect.ndim or np.ndim(sigma2):
         raise ValueError("effect and sigma2 must be single numbers")
@@ -178,9 +183,7 @@ def simulate_conversions(n_sims, ns, p_a, p_b, rng):
     """Cumulative conversions (successes_a, successes_b), each (n_sims, len(ns)), after ``ns`` users per arm."""
     rng = v.as_rng(rng)
     n_sims = v.positive_int("n_sims", n_sims)
-    ns = v.counts("ns", ns, minimum=1)
-    if ns.ndim != 1 or (np.diff(ns) <= 0).any():
-        raise ValueError("ns must be a strictly increasing 1-d sequence of counts >= 1")
+    ns = _look_counts(ns)
     p_a, p_b = v.probability("p_a", p_a), v.probability("p_b", p_b)
     steps = np.diff(ns, prepend=0)
     return (np.cumsum(rng.binomial(steps, p_a, size=(n_sims, ns.size)), axis=1),
