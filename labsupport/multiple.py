@@ -23,7 +23,7 @@ from scipy import integrate
 from scipy import stats as _sps
 
 from . import _validate as v
-from .stats import Rate
+from .stats import Rate, monte_carlo_mean, monte_carlo_rate
 
 METHODS = ("bonferroni", "holm", "hochberg", "bh", "by")
 
@@ -137,11 +137,6 @@ class ErrorRates:
         return f"ErrorRates(fwer={self.fwer}, fdr={self.fdr}, power={self.power})"
 
 
-def _mean_rate(values) -> Rate:
-    values = np.asarray(values, dtype=float)
-    return Rate(float(values.mean()), float(values.std(ddof=1) / math.sqrt(values.size)), int(values.size))
-
-
 def error_rates(reject, is_null) -> ErrorRates:
     """Error rates of rejections ``reject`` (n_sims, m) when ``is_null`` (m,) marks the true nulls.
 
@@ -158,12 +153,11 @@ def error_rates(reject, is_null) -> ErrorRates:
     fdp = false_rej / np.maximum(reject.sum(axis=-1), 1)
     n_alt = int((~is_null).sum())
     if n_alt:
-        power = _mean_rate((reject & ~is_null).sum(axis=-1) / n_alt)
+        power = monte_carlo_mean((reject & ~is_null).sum(axis=-1) / n_alt)
     else:
         power = Rate(float("nan"), float("nan"), reject.shape[0])
     fwer = false_rej >= 1
-    return ErrorRates(Rate(float(fwer.mean()), float(np.sqrt(fwer.mean() * (1 - fwer.mean()) / fwer.size)),
-                           int(fwer.size)), _mean_rate(fdp), power)
+    return ErrorRates(monte_carlo_rate(fwer), monte_carlo_mean(fdp), power)
 
 
 # --- Simpson's paradox -------------------------------------------------------

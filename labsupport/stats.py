@@ -185,6 +185,14 @@ def monte_carlo_rate(flags) -> Rate:
     return Rate(float(p), float(np.sqrt(p * (1 - p) / flags.size)), int(flags.size))
 
 
+def monte_carlo_mean(values) -> Rate:
+    """Mean of per-simulation values (e.g. false discovery proportions) and its standard error."""
+    values = np.asarray(values, dtype=float).ravel()
+    if values.size < 2 or np.isnan(values).any():
+        raise ValueError("values must hold at least two simulations and no NaN")
+    return Rate(float(values.mean()), float(values.std(ddof=1) / np.sqrt(values.size)), int(values.size))
+
+
 def binomial_band(p, n_sims, level=0.999) -> tuple[float, float]:
     """Range of rates that ``n_sims`` simulations with true rate ``p`` fall in with probability >= ``level``."""
     p = v.probability("p", p)

@@ -136,6 +136,8 @@ def test_monte_carlo_rate_and_band():
     rate = stats.monte_carlo_rate([True] * 30 + [False] * 70)
     assert rate.estimate == 0.3 and rate.se == pytest.approx(np.sqrt(0.21 / 100))
     assert "SE over 100 simulations" in repr(rate)
+    mean = stats.monte_carlo_mean([1.0, 2.0, 3.0, 6.0])
+    assert mean.estimate == 3.0 and mean.se == pytest.approx(np.std([1, 2, 3, 6], ddof=1) / 2)
     low, high = stats.binomial_band(0.05, 20_000, 0.999)
     assert (low, high) == (sps.binom.ppf(0.0005, 20_000, 0.05) / 20_000,
                            sps.binom.isf(0.0005, 20_000, 0.05) / 20_000)
@@ -156,6 +158,7 @@ def test_monte_carlo_rate_and_band():
     (lambda: stats.relative_lift_ci(0, 10, 2, 10), "successes_a"),
     (lambda: stats.relative_lift_ci_means([0.0, 0.0], [1.0, 2.0]), "a"),
     (lambda: stats.monte_carlo_rate([]), "flags"),
+    (lambda: stats.monte_carlo_mean([1.0]), "values"),
     (lambda: stats.binomial_band(1.5, 100), "p"),
     (lambda: stats.binomial_band(0.5, 0), "n_sims"),
 ])
