@@ -1,6 +1,12 @@
 """Helpers shared by the tests of the exercise checks (tests/test_checks_lessonNN.py)."""
 
+import numpy as np
+
 from labsupport.checks import TRY_AGAIN
+
+# What a learner who ignores the `rng` argument draws from: one generator shared by every call.
+# Seeded so that the tests are deterministic; the checks cannot tell it from an unseeded one.
+GLOBAL_RNG = np.random.default_rng(20261122)
 
 
 def stub(*args, **kwargs):

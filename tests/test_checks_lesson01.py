@@ -5,7 +5,7 @@ import math
 import numpy as np
 from scipy import optimize, stats as sps
 
-from checkhelpers import assert_try_again
+from checkhelpers import GLOBAL_RNG, assert_try_again
 
 from labsupport import power, stats
 from labsupport.checks import lesson01 as check
@@ -81,7 +81,7 @@ def test_task2_wrong_answers():
         return float(np.mean((sb - sa) / n / np.sqrt(pooled * (1 - pooled) * 2 / n) > 1.645))
 
     def global_rng(p_a, p_b, n, n_sims, rng):
-        return simulated_power(p_a, p_b, n, n_sims, np.random.default_rng())
+        return simulated_power(p_a, p_b, n, n_sims, GLOBAL_RNG)
 
     assert_try_again(check.task2(one_sided), "outside the range")
     assert_try_again(check.task2(global_rng), "same seed")

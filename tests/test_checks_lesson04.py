@@ -3,7 +3,7 @@
 import numpy as np
 from scipy import stats as sps
 
-from checkhelpers import assert_try_again
+from checkhelpers import GLOBAL_RNG, assert_try_again
 
 from labsupport.checks import lesson04 as check
 
@@ -88,7 +88,7 @@ def test_task3_wrong_answers():
         return float(np.mean((2 * sps.norm.sf(np.sqrt(chi2)) < threshold).any(axis=1)))
 
     def global_rng(n_sims, days, users_per_day, threshold, rng):
-        return daily_false_alarm_rate(n_sims, days, users_per_day, threshold, np.random.default_rng())
+        return daily_false_alarm_rate(n_sims, days, users_per_day, threshold, GLOBAL_RNG)
 
     def one_sided(n_sims, days, users_per_day, threshold, rng):  # flags only a shortfall in B
         in_a = np.cumsum(rng.binomial(users_per_day, 0.5, size=(n_sims, days)), axis=1)
