@@ -21,6 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 
 PASSED, NOT_DONE, TRY_AGAIN = "passed", "not done yet", "try again"
+# Monte Carlo answers are compared with a binomial band at this level: a correct simulation
+# falls outside it about once in 100,000 comparisons, so "try again" almost surely means a bug.
+BAND_LEVEL = 0.99999
 _SYMBOL = {PASSED: "[passed]", NOT_DONE: "[not done yet]", TRY_AGAIN: "[try again]"}
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import power as _power
 from .. import stats as _stats
-from . import (call, describe, expect_between, expect_int, expect_number, expect_real, expect_share,
+from . import (BAND_LEVEL, call, describe, expect_between, expect_int, expect_number, expect_real, expect_share,
                expect_type, fail, same_seed_result, task)
 
 DAYS = 14
@@ -52,7 +52,7 @@ def task2(fn):
     expect_share(same_seed_result(fn, 0.10, 0.12, 2000, n_sims), "the simulated power")
     for p_b, seed, what in ((0.10, 202, "an A/A test (p_a = p_b)"), (0.12, 303, "p_a=0.10, p_b=0.12, n=2000")):
         target = 0.05 if p_b == 0.10 else _power.power_proportions(0.10, p_b, 2000)
-        low, high = _stats.binomial_band(target, n_sims, 0.999)
+        low, high = _stats.binomial_band(target, n_sims, BAND_LEVEL)
         value = call(fn, 0.10, p_b, 2000, n_sims, np.random.default_rng(seed))
         expect_between(value, low - APPROX, high + APPROX, what=f"the simulated power for {what}",
                        hint="simulate n_sims experiments at once (rng.binomial with size=n_sims), run "

@@ -10,8 +10,8 @@ from scipy import stats as _sps
 from .. import power as _power
 from .. import sequential as _seq
 from .. import stats as _stats
-from . import (call, describe, expect_between, expect_int, expect_share, expect_type, fail, same_seed_result,
-               task)
+from . import (BAND_LEVEL, call, describe, expect_between, expect_int, expect_share, expect_type, fail,
+               same_seed_result, task)
 
 # Allowance for the normal approximation of a two-proportion z test, on top of the Monte Carlo band.
 APPROX = 0.01
@@ -19,7 +19,7 @@ _Z = _sps.norm.isf(0.025)
 
 
 def _band(target, n_sims):
-    low, high = _stats.binomial_band(target, n_sims, 0.999)
+    low, high = _stats.binomial_band(target, n_sims, BAND_LEVEL)
     return low - APPROX, high + APPROX
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import multiple as _mt
 from .. import stats as _stats
-from . import (call, describe, expect_array, expect_between, expect_int, expect_share, expect_type, fail,
+from . import (BAND_LEVEL, call, describe, expect_array, expect_between, expect_int, expect_share, expect_type, fail,
                same_seed_result, task)
 
 # Benjamini & Hochberg (1995), J. R. Statist. Soc. B 57(1), 289-300: the worked example.
@@ -156,7 +156,7 @@ def task6(fn):
             "correlation rho, reject where 2 (1 - Phi(|z|)) <= 0.05, and return the share of rows "
             "with at least one rejection.")
     for seed, (m, rho) in enumerate(((10, 0.0), (10, 0.8), (1, 0.0), (5, 0.5)), start=21):
-        low, high = _stats.binomial_band(_mt.familywise_error_correlated(m, rho), n_sims, 0.999)
+        low, high = _stats.binomial_band(_mt.familywise_error_correlated(m, rho), n_sims, BAND_LEVEL)
         expect_between(call(fn, m, rho, n_sims, np.random.default_rng(seed)), low, high,
                        what=f"the simulated FWER for m = {m}, rho = {rho}", hint=hint)
     return "your simulation agrees with the exact FWER within Monte Carlo error."

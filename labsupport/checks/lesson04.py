@@ -9,7 +9,7 @@ from scipy import stats as _sps
 
 from .. import srm as _srm
 from .. import stats as _stats
-from . import (call, expect_between, expect_number, expect_real, expect_share, expect_type, fail,
+from . import (BAND_LEVEL, call, expect_between, expect_number, expect_real, expect_share, expect_type, fail,
                same_seed_result, task)
 
 # task 2's cases: per-segment counts, the design, and the segment a correct answer names
@@ -98,7 +98,7 @@ def task3(fn):
         half = Z_BAND * (np.sqrt(ref.estimate * (1 - ref.estimate) / n_sims) + ref.se)
         what = f"the false-alarm rate for {days} daily checks at {threshold}"
         if days > 1:
-            one_look = _stats.binomial_band(threshold, n_sims, 0.999)
+            one_look = _stats.binomial_band(threshold, n_sims, BAND_LEVEL)
             if one_look[0] <= value <= one_look[1]:
                 fail(f"{what} is about the threshold itself: count an experiment as a false alarm if ANY "
                      f"of its daily checks has p < threshold, not only the last one.")

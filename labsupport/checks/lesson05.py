@@ -9,7 +9,7 @@ from scipy import stats as _sps
 
 from .. import assignment as _asg
 from .. import stats as _stats
-from . import describe, call, expect_int, expect_number, fail, task
+from . import BAND_LEVEL, call, describe, expect_int, expect_number, fail, task
 
 N_IDS = 10_000
 _VARIANTS = ("A", "B")
@@ -41,7 +41,7 @@ def _variants(fn, ids, salt, traffic):
 
 
 def _in_band(share, p, n, what, hint):
-    low, high = _stats.binomial_band(p, n, 0.999)
+    low, high = _stats.binomial_band(p, n, BAND_LEVEL)
     if not low <= share <= high:
         fail(f"{what} is outside the range a correct assigner falls in. {hint}")
 
