@@ -5,6 +5,7 @@ pairs and tests the task-specific wrong answers itself.
 """
 
 import importlib
+import inspect
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ MODULES = sorted(p.stem for p in Path(__file__).parent.glob("test_checks_lesson*
 TASKS = [pytest.param(task, solution, id=f"{name[len('test_checks_'):]}-{task.__name__}")
          for name in MODULES for task, solution in importlib.import_module(name).TASKS]
 CHECKS = [pytest.param(p.values[0], id=p.id) for p in TASKS]
+RANDOM_TASKS = [p for p in TASKS if "rng" in inspect.signature(p.values[1]).parameters]
 
 
 def test_every_lesson_with_solutions_has_check_tests():
@@ -29,6 +31,26 @@ def test_reference_solution_passes(task, solution):
     feedback = task(solution)
     assert feedback.status == PASSED, feedback
     assert repr(feedback).startswith("[passed]")
+
+
+@pytest.mark.parametrize("stream", [1, 2, 3])
+@pytest.mark.parametrize("task, solution", RANDOM_TASKS)
+def test_a_correct_answer_with_other_random_draws_passes(task, solution, stream):
+    """A learner's correct simulation draws different numbers from the same seed; it must pass too."""
+    seen = []
+
+    def redraw(arg):
+        if not isinstance(arg, np.random.Generator):
+            return arg
+        seen.append(arg)  # a new stream, but still a function of the seed the check passed
+        return np.random.default_rng([stream, int(arg.integers(2**63))])
+
+    def other_draws(*args, **kwargs):
+        return solution(*map(redraw, args), **{k: redraw(v) for k, v in kwargs.items()})
+
+    feedback = task(other_draws)
+    assert feedback.status == PASSED, feedback
+    assert seen, "the check never passed a generator"
 
 
 @pytest.mark.parametrize("task", CHECKS)
