@@ -124,6 +124,13 @@ def test_inflation_factor_matches_jennison_turnbull(kind, looks, published):
     assert seq.inflation_factor(bounds) == pytest.approx(published, abs=6e-4)
 
 
+def test_inflation_factor_matches_sas_seqdesign_example():
+    # SAS/STAT PROC SEQDESIGN, "Creating Two-Sided Pocock and O'Brien-Fleming Designs": 4 stages,
+    # alpha = 0.05, power 0.9, Pocock: maximum information 118.3143% of the fixed sample.
+    bounds = seq.group_sequential_bounds(4, kind="pocock")
+    assert seq.inflation_factor(bounds, power=0.9) == pytest.approx(1.183143, abs=2e-4)
+
+
 def test_inflated_design_reaches_its_power_by_simulation():
     # Fixed-sample n for 0.10 -> 0.12, then 4 OBF looks at n_max = R * n_fixed.
     z = sps.norm.isf(0.025) + sps.norm.ppf(0.8)
