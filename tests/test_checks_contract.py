@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from checkhelpers import assert_try_again, stub
+from checkhelpers import GLOBAL_RNG, assert_try_again, stub
 
 from labsupport.checks import NOT_DONE, PASSED
 
@@ -19,6 +19,10 @@ TASKS = [pytest.param(task, solution, id=f"{name[len('test_checks_'):]}-{task.__
          for name in MODULES for task, solution in importlib.import_module(name).TASKS]
 CHECKS = [pytest.param(p.values[0], id=p.id) for p in TASKS]
 RANDOM_TASKS = [p for p in TASKS if "rng" in inspect.signature(p.values[1]).parameters]
+# Tasks whose answer is a choice (a window, a tau2): a correct simulation returns the same choice
+# whatever its draws, so ignoring `rng` cannot be seen in the answer.
+CHOICE_TASKS = {"lesson06-task4", "lesson08-task2"}
+assert CHOICE_TASKS <= {p.id for p in RANDOM_TASKS}
 
 
 def test_every_lesson_with_solutions_has_check_tests():
@@ -51,6 +55,17 @@ def test_a_correct_answer_with_other_random_draws_passes(task, solution, stream)
     feedback = task(other_draws)
     assert feedback.status == PASSED, feedback
     assert seen, "the check never passed a generator"
+
+
+@pytest.mark.parametrize("task, solution", [p for p in RANDOM_TASKS if p.id not in CHOICE_TASKS])
+def test_an_answer_that_ignores_rng_is_told_to_use_it(task, solution):
+    def own_generator(arg):
+        return GLOBAL_RNG if isinstance(arg, np.random.Generator) else arg
+
+    def ignores_rng(*args, **kwargs):
+        return solution(*map(own_generator, args), **{k: own_generator(v) for k, v in kwargs.items()})
+
+    assert_try_again(task(ignores_rng), "same seed")
 
 
 @pytest.mark.parametrize("task", CHECKS)

@@ -8,7 +8,7 @@ import numpy as np
 from scipy import stats
 
 from .. import always_valid as av
-from . import call, expect_array, expect_between, expect_type, fail, task
+from . import call, expect_array, expect_between, expect_type, fail, same_seed_result, task
 
 
 @functools.lru_cache(maxsize=None)
@@ -29,7 +29,7 @@ def _band(reference, n_learner, n_reference):
 @task("Task 1 (naive peeking vs always-valid p-values)")
 def task1(peeking_error_rates):
     n_sims, n_max, tau2, alpha = 4_000, 200, 0.05, 0.05
-    result = call(peeking_error_rates, n_sims, n_max, tau2, alpha, np.random.default_rng(81))
+    result = same_seed_result(peeking_error_rates, n_sims, n_max, tau2, alpha, seed=81, what="rates")
     expect_type(result, (tuple, list), what="the result",
                 hint="return a pair (naive_rate, msprt_rate).")
     if len(result) != 2:
