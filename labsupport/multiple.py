@@ -111,13 +111,19 @@ def familywise_error_correlated(m, rho, alpha=0.05) -> float:
 
 def equicorrelated_z(n_sims, m, rho, rng, mean=0.0) -> np.ndarray:
     """z statistics of ``n_sims`` families of ``m`` tests, shape (n_sims, m), multivariate normal
-    with unit variances, pairwise correlation ``rho`` and the given ``mean`` (0 = null true)."""
+    with unit variances, pairwise correlation ``rho`` and the given ``mean`` (0 = null true).
+
+    One-factor construction, sqrt(rho) * common + sqrt(1 - rho) * own: elementwise arithmetic on
+    Generator draws, so every machine gets the same numbers (a factorised covariance, as in
+    ``rng.multivariate_normal``, depends on the CPU's BLAS kernel).
+    """
     rng = v.as_rng(rng)
     n_sims, m = v.positive_int("n_sims", n_sims), v.positive_int("m", m)
     rho = float(v.probability("rho", rho))
     mean = np.broadcast_to(np.asarray(mean, dtype=float), (m,))
-    cov = np.full((m, m), rho) + (1 - rho) * np.eye(m)
-    return rng.multivariate_normal(mean, cov, size=n_sims)
+    common = rng.standard_normal((n_sims, 1))
+    own = rng.standard_normal((n_sims, m))
+    return mean + math.sqrt(rho) * common + math.sqrt(1 - rho) * own
 
 
 def two_sided_pvalues(z):

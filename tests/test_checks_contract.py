@@ -99,3 +99,28 @@ def test_a_wrong_shape_gets_a_hint(task):
     feedback = task(lambda *args, **kwargs: np.zeros((7, 3)))
     assert_try_again(feedback)
     assert "could not be checked" not in feedback.message, "the check should name the expected shape"
+
+
+@pytest.mark.parametrize("task", CHECKS)
+def test_a_check_run_before_its_function_cell_is_not_done_yet(task):
+    feedback = task("function_not_defined_yet")
+    assert feedback.status == NOT_DONE, feedback
+    assert "function_not_defined_yet" in feedback.message and "run the setup cell" in feedback.message
+
+
+@pytest.mark.parametrize("task, solution", TASKS)
+def test_a_function_named_as_a_string_is_found_in_the_callers_namespace(task, solution):
+    globals()["_named_solution"] = solution
+    try:
+        assert task("_named_solution").status == PASSED
+    finally:
+        del globals()["_named_solution"]
+
+
+@pytest.mark.parametrize("task", CHECKS)
+def test_a_function_run_before_the_setup_cell_is_not_done_yet(task):
+    def uses_setup_names(*args, **kwargs):
+        return name_from_the_setup_cell  # noqa: F821
+    feedback = task(uses_setup_names)
+    assert feedback.status == NOT_DONE, feedback
+    assert "setup cell" in feedback.message

@@ -1,6 +1,7 @@
 """The exercise pipeline: exercises/ is generated from solutions/ and fails cleanly on its stubs."""
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -42,7 +43,11 @@ def test_committed_solution_checks_all_pass(path):
     assert len(checks) >= 3, "a solutions notebook needs at least three checked tasks"
     for cell in checks:
         assert "[passed]" in _text(cell), f"check cell did not pass: {cell.source!r}: {_text(cell)!r}"
-        assert cell.source.startswith("# NBVAL_CHECK_OUTPUT"), "nbval must compare each check's output"
+        assert "nbval-check-output" in cell.metadata.get("tags", []), "tag each check cell nbval-check-output"
+        assert f"from labsupport.checks import lesson{path.name[:2]} as check" in cell.source, \
+            "a check cell imports its checks itself, so it runs even before the setup cell"
+        assert re.search(r'check\.task\d+\("\w+"\)', cell.source), \
+            "a check cell names the function as a string, so an undefined one is 'not done yet'"
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)

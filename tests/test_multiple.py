@@ -80,6 +80,17 @@ def test_correlated_fwer_against_scipy_multivariate_normal():
     assert np.all(np.diff(rates) < 0)
 
 
+def test_equicorrelated_z_is_elementwise_on_generator_draws():
+    # Same numbers on every CPU: only Generator draws and elementwise arithmetic, no factorisation.
+    z = mt.equicorrelated_z(4, 3, 0.25, rng=7, mean=[0.0, 1.0, 2.0])
+    g = np.random.default_rng(7)
+    common, own = g.standard_normal((4, 1)), g.standard_normal((4, 3))
+    np.testing.assert_array_equal(z, np.array([0.0, 1.0, 2.0]) + 0.5 * common + np.sqrt(0.75) * own)
+    big = mt.equicorrelated_z(200_000, 3, 0.3, rng=8, mean=[0.0, 0.5, -1.0])
+    np.testing.assert_allclose(big.mean(axis=0), [0.0, 0.5, -1.0], atol=0.01)
+    np.testing.assert_allclose(np.cov(big.T), 0.3 + 0.7 * np.eye(3), atol=0.01)
+
+
 def test_simulated_correlated_fwer_matches_integral():
     n_sims, m, rho = 20_000, 10, 0.6
     z = mt.equicorrelated_z(n_sims, m, rho, rng=6)

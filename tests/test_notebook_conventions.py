@@ -40,5 +40,11 @@ def test_lesson_anatomy(path):
         assert heading in text, f"the lesson has no '{heading}' section"
     code = "\n".join(c.source for c in _code(nb))
     assert "default_rng(" in code and "assert " in code
-    assert sum(c.source.startswith("# NBVAL_CHECK_OUTPUT") for c in _code(nb)) >= 2, \
-        "mark key-result cells with '# NBVAL_CHECK_OUTPUT'"
+    assert sum("nbval-check-output" in c.metadata.get("tags", []) for c in _code(nb)) >= 2, \
+        "tag key-result cells nbval-check-output"
+
+
+@pytest.mark.parametrize("path", EXECUTED, ids=lambda p: p.name)
+def test_key_results_are_tagged_not_commented(path):
+    source = "\n".join(c.source for c in _code(nbformat.read(path, as_version=4)))
+    assert "NBVAL_" not in source, "use the cell tag nbval-check-output, not a comment learners read"

@@ -4,7 +4,12 @@ A lesson's checks live in ``labsupport.checks.lessonNN``; each task's check take
 the learner's function, calls it on a few cases and returns a :class:`Feedback`:
 
     from labsupport.checks import lesson01 as check
-    check.task1(my_function)
+    check.task1("my_function")
+
+The check cell names the learner's function (a string), and the check looks it up in
+the notebook's namespace, so a check run before its function cell answers
+``[not done yet]`` with the cell to run, never a ``NameError``. Passing the function
+itself works too (the tests do).
 
 Writing a check: decorate a function with :func:`task`; inside it use :func:`call`
 to run the learner's code and the ``expect_*`` helpers to compare with a reference.
@@ -15,6 +20,7 @@ means the task passed, and the string is the closing remark.
 from __future__ import annotations
 
 import functools
+import inspect
 import numbers
 from dataclasses import dataclass
 
@@ -49,13 +55,32 @@ class _Stop(Exception):
         self.status, self.message = status, message
 
 
+def _resolve(answer, namespace):
+    """The learner's function named by ``answer`` (a string) in the notebook's namespace."""
+    if not isinstance(answer, str):
+        return answer
+    if not answer.isidentifier():
+        fail(f"name your function as a string, for example `check.task1(\"my_function\")`; "
+             f"{answer!r} is not a Python name.")
+    if answer not in namespace:
+        raise _Stop(NOT_DONE, f"`{answer}` is not defined yet: run the setup cell at the top, then the "
+                    f"cell that defines `{answer}`, then this check again.")
+    return namespace[answer]
+
+
 def task(name: str):
-    """Decorator turning a check body into a function that always returns Feedback."""
+    """Decorator turning a check body into a function that always returns Feedback.
+
+    The check's first argument is the learner's function, or its name as a string
+    (looked up in the caller's global namespace: the notebook's).
+    """
     def decorate(body):
         @functools.wraps(body)
-        def run(*args, **kwargs) -> Feedback:
+        def run(answer=None, *args, **kwargs) -> Feedback:
+            caller = inspect.currentframe().f_back
+            namespace = caller.f_globals if caller is not None else {}
             try:
-                remark = body(*args, **kwargs)
+                remark = body(_resolve(answer, namespace), *args, **kwargs)
             except _Stop as stop:
                 return Feedback(name, stop.status, stop.message)
             except Exception as exc:  # a checker must never show a learner a traceback
@@ -81,6 +106,9 @@ def call(fn, *args, **kwargs):
     except NotImplementedError:
         raise _Stop(NOT_DONE, "replace the `raise NotImplementedError` line with your code, "
                     "run that cell, then run this check again.") from None
+    except NameError as exc:
+        raise _Stop(NOT_DONE, f"your function uses a name that is not defined ({exc}): run the setup "
+                    "cell at the top and the cells above this task in order, then this check again.") from None
     except Exception as exc:
         shown = ", ".join([repr(a) if np.ndim(a) == 0 else f"an array of shape {np.shape(a)}"
                            for a in args] + [f"{k}={val!r}" for k, val in kwargs.items()])
