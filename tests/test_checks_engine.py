@@ -86,3 +86,26 @@ def test_share_and_same_seed_helpers():
     assert "same seed" in check(lambda n, rng: next(draws)).message
     assert "[0, 1]" in check(lambda n, rng: 5.0).message
     assert "single number" in check(lambda n, rng: [0.1, 0.2]).message
+
+
+def test_passed_runs_the_cell_only_when_the_task_passes(capsys):
+    from labsupport.checks import passed, task
+
+    @task("task 9: double")
+    def double_check(fn):
+        if call(fn, 2) != 4:
+            fail("double it.")
+
+    def double(x):
+        return 2 * x
+
+    def stub_double(x):
+        raise NotImplementedError
+
+    globals()["double"] = double
+    assert passed(double_check, "double") is True
+    assert capsys.readouterr().out == ""
+    globals()["stub_double_named"] = stub_double
+    assert passed(double_check, "stub_double_named") is False
+    assert "once task 9: double passes" in capsys.readouterr().out
+    assert passed(double_check, "never_defined") is False
