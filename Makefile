@@ -1,7 +1,7 @@
 # Two commands do all the set-up on a fresh machine:
 #   make lab    create .venv, install everything, open the course in JupyterLab
 #   make test   create .venv, install everything, run every check
-# Other targets: make exercises | timings | bench | mutants | test-latest | constraints | clean
+# Other targets: make exercises | timings | grade | bench | mutants | test-latest | constraints | clean
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -25,7 +25,7 @@ TEST_ENV = HOME="$$state" IPYTHONDIR="$$state/ipython" MPLCONFIGDIR="$$state/mat
 	PYTHONDONTWRITEBYTECODE=1
 WITH_TEST_STATE = state=$$(mktemp -d) && trap 'rm -rf "$$state"' EXIT && $(TEST_ENV)
 
-.PHONY: lab test test-latest install constraints exercises timings bench mutants clean
+.PHONY: lab test test-latest install constraints exercises timings grade bench mutants clean
 
 install: $(STAMP)
 
@@ -65,6 +65,13 @@ exercises: $(STAMP)
 
 timings: $(STAMP)
 	@$(WITH_TEST_STATE) $(BIN)/python -m labsupport timings
+
+# Grade a class: make grade SUBMISSIONS="folder-or-notebooks" [OUT=grades.csv] [TIMEOUT=120]
+OUT ?= grades.csv
+TIMEOUT ?= 120
+grade: $(STAMP)
+	@[ -n "$(SUBMISSIONS)" ] || { echo 'make grade SUBMISSIONS="path/to/submissions" [OUT=grades.csv]' >&2; exit 1; }
+	$(BIN)/python -m labsupport grade $(SUBMISSIONS) --out "$(OUT)" --timeout $(TIMEOUT)
 
 bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

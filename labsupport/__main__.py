@@ -1,4 +1,4 @@
-"""Authoring command line: ``python -m labsupport {build-exercises,execute,timings}``."""
+"""Course command line: ``python -m labsupport {build-exercises,execute,timings,grade}``."""
 
 from __future__ import annotations
 
@@ -22,7 +22,20 @@ def main(argv=None) -> int:
     timing = sub.add_parser("timings", help="run each notebook and print the seconds it takes")
     timing.add_argument("paths", nargs="*", type=Path)
     timing.add_argument("--limit", type=float, default=30.0, help="seconds allowed per notebook")
+    grading = sub.add_parser("grade", help="grade learners' exercise notebooks with the course's checks")
+    grading.add_argument("submissions", nargs="+", type=Path, help="notebooks, or folders of notebooks")
+    grading.add_argument("--out", type=Path, default=Path("grades.csv"), help="CSV file to write")
+    grading.add_argument("--timeout", type=float, default=120.0, help="seconds allowed per notebook")
+    grading.add_argument("--max-output", type=int, default=1_000_000, help="bytes of output kept per notebook")
+    grading.add_argument("--jobs", type=int, default=2, help="notebooks graded at once")
     args = parser.parse_args(argv)
+
+    if args.command == "grade":
+        from . import grading as _grading
+        rows = _grading.grade(args.submissions, args.out, args.timeout, args.max_output, args.jobs)
+        print(_grading.summary(rows))
+        print(f"\n{len(rows)} rows written to {args.out}")
+        return 0
 
     if args.command == "build-exercises":
         stale = authoring.build_exercises(check=args.check)
