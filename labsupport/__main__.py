@@ -1,4 +1,4 @@
-"""Course command line: ``python -m labsupport {build-exercises,execute,timings,grade}``."""
+"""Course command line: ``python -m labsupport {build-exercises,execute,timings,grade,export-nbgrader}``."""
 
 from __future__ import annotations
 
@@ -28,7 +28,17 @@ def main(argv=None) -> int:
     grading.add_argument("--timeout", type=float, default=120.0, help="seconds allowed per notebook")
     grading.add_argument("--max-output", type=int, default=1_000_000, help="bytes of output kept per notebook")
     grading.add_argument("--jobs", type=int, default=2, help="notebooks graded at once")
+    nbg = sub.add_parser("export-nbgrader", help="write the exercises as an nbgrader source assignment")
+    nbg.add_argument("directory", type=Path, help="the nbgrader course folder to write")
+    nbg.add_argument("--points", type=int, default=1, help="points per task")
     args = parser.parse_args(argv)
+
+    if args.command == "export-nbgrader":
+        from . import nbgrader_export
+        written = nbgrader_export.export(args.directory, points=args.points)
+        for path in written:
+            print(f"wrote {path}")
+        return 0
 
     if args.command == "grade":
         from . import grading as _grading
