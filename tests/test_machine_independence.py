@@ -98,6 +98,8 @@ def text_outputs(nb) -> list[tuple[int, str]]:
             continue
         for out in cell.get("outputs", []):
             if out.output_type == "stream":
+                if out.name == "stderr":
+                    continue  # warnings and progress: not results, and they name local paths
                 text = out.text
             elif out.output_type in ("execute_result", "display_data"):
                 data = out.get("data", {})
