@@ -14,7 +14,7 @@ SOLUTIONS = authoring.solution_paths(ROOT)
 
 
 def _check_cells(nb):
-    return [c for c in nb.cells if c.cell_type == "code" and "check.task" in c.source]
+    return [c for c in nb.cells if c.cell_type == "code" and re.search(r'^check\.task\d+\("\w+"\)', c.source, re.M)]
 
 
 def _text(cell) -> str:

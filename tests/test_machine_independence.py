@@ -91,25 +91,34 @@ def pinned() -> bool:
 
 
 def text_outputs(nb) -> list[tuple[int, str]]:
-    """(cell index, sanitised text) of every text output of every code cell; figures excluded."""
+    """(cell index, sanitised text) of every cell's printed and displayed results; figures excluded.
+
+    A cell's consecutive stdout chunks are joined: how printed text splits into outputs depends
+    on timing, not on the numbers.
+    """
     found = []
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
+        pieces, stdout = [], ""
         for out in cell.get("outputs", []):
             if out.output_type == "stream":
-                if out.name == "stderr":
-                    continue  # warnings and progress: not results, and they name local paths
-                text = out.text
-            elif out.output_type in ("execute_result", "display_data"):
+                if out.name == "stdout":  # stderr: warnings and progress, which name local paths
+                    stdout += out.text
+                continue
+            if stdout:
+                pieces.append(stdout)
+                stdout = ""
+            if out.output_type in ("execute_result", "display_data"):
                 data = out.get("data", {})
-                text = data.get("text/markdown") or data.get("text/html") or data.get("text/plain", "")
                 if "image/png" in data or "image/svg+xml" in data:
                     continue
+                pieces.append(data.get("text/markdown") or data.get("text/html") or data.get("text/plain", ""))
             elif out.output_type == "error":
-                text = f"{out.ename}: {out.evalue}"
-            else:
-                continue
+                pieces.append(f"{out.ename}: {out.evalue}")
+        if stdout:
+            pieces.append(stdout)
+        for text in pieces:
             for regex, replace in SANITIZERS:
                 text = regex.sub(replace, text)
             found.append((i, text))
