@@ -121,7 +121,8 @@ def cluster_assignment(clusters, n_reps, p, rng, design="complete") -> np.ndarra
     """Cluster randomisation: whole clusters go to treatment together.
 
     ``design="complete"`` treats exactly round(p K) of the K clusters in every
-    replication; ``"bernoulli"`` treats each cluster independently with probability ``p``.
+    replication, halves rounded up (p = 0.5 with 5 clusters treats 3); ``"bernoulli"``
+    treats each cluster independently with probability ``p``.
     """
     labels = _labels("clusters", clusters)
     n_reps, p = v.positive_int("n_reps", n_reps), v.probability("p", p)
@@ -130,7 +131,7 @@ def cluster_assignment(clusters, n_reps, p, rng, design="complete") -> np.ndarra
     if design == "bernoulli":
         treated = rng.random((n_reps, k)) < p
     else:
-        n_treated = int(round(p * k))
+        n_treated = int(np.floor(p * k + 0.5))  # not round(): Python rounds halves to even
         if not 1 <= n_treated <= k - 1:
             raise ValueError(f"p must leave at least one cluster in each arm; {k} clusters and p={p} "
                              f"treat {n_treated}")
@@ -165,6 +166,7 @@ def exposure(graph, Z, closed=False) -> np.ndarray:
 
 def linear_outcomes(graph, Z, base, direct, spill) -> np.ndarray:
     """y = base + direct z + spill (share of neighbours treated), for every row of ``Z``."""
+    direct, spill = v.finite("direct", direct), v.finite("spill", spill)
     e = exposure(graph, Z)
     return np.asarray(base, dtype=float) + direct * np.asarray(Z, dtype=float) + spill * e
 
@@ -275,7 +277,12 @@ def cluster_ttest(Y, Z, clusters, alpha=0.05) -> ComparisonResult:
 # --- design effect --------------------------------------------------------------
 
 def icc_anova(y, clusters) -> float:
-    """One-way ANOVA estimate of the intraclass correlation (Donner's n0 for unequal sizes)."""
+    """One-way ANOVA estimate of the intraclass correlation: (MSB - MSW) / (MSB + (n0 - 1) MSW).
+
+    For clusters of unequal sizes n_j, n0 = (n - sum n_j^2 / n) / (k - 1) (Donner 1986), the
+    size for which E[MSB] = var_within + n0 var_between. The estimate can be negative,
+    down to -1/(n0 - 1).
+    """
     y = v.samples("y", y)
     if y.ndim != 1:
         raise ValueError("y must be a 1-d array of outcomes")
@@ -291,12 +298,23 @@ def icc_anova(y, clusters) -> float:
 
 
 def kish_design_effect(mean_cluster_size, icc) -> float:
-    """Kish (1965): variance inflation of cluster sampling, 1 + (m - 1) ICC."""
+    """Kish (1965): variance inflation of cluster sampling, 1 + (m - 1) ICC.
+
+    ``icc`` may be negative (units of a cluster less alike than units at random), down
+    to -1/(m - 1), where the design effect is 0; :func:`icc_anova` returns such values
+    when the clusters' means vary less than chance alone would make them.
+    """
     m = v.positive("mean_cluster_size", mean_cluster_size)
+    if np.ndim(m) or np.ndim(icc):
+        raise ValueError("mean_cluster_size and icc must be single numbers")
     if m < 1:
         raise ValueError(f"mean_cluster_size must be >= 1; got {mean_cluster_size!r}")
-    icc = v.probability("icc", icc)
-    return float(1 + (m - 1) * icc)
+    icc = float(v.finite("icc", icc))
+    low = -1.0 if m < 2 else max(-1.0, -1 / (m - 1))
+    if not low - 1e-12 <= icc <= 1:
+        raise ValueError(f"icc must be in [{low:.4g}, 1] (at -1/(m - 1) the design effect is 0) "
+                         f"for clusters of mean size {m:g}; got {icc!r}")
+    return float(max(0.0, 1 + (m - 1) * icc))
 
 
 # --- switchback -----------------------------------------------------------------
@@ -308,7 +326,8 @@ def simulate_switchback(n_reps, n_periods, window, carryover, effect, rng, *, bu
     Time is cut into windows of ``window`` periods; half of the windows (chosen at
     random) run the treatment. A period's outcome is
     ``effect x (share of the last carryover + 1 periods treated) + shock + noise``,
-    with an AR(1) demand shock (``shock_rho``) shared by both arms. So the global
+    with a demand shock shared by both arms that follows an AR(1) process (autoregressive
+    of order 1: shock_t = shock_rho shock_(t-1) + new noise, sd ``shock_sd``). So the global
     effect is ``effect``; the first ``burn_in`` periods of each window are dropped.
     """
     rng = v.as_rng(rng)

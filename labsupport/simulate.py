@@ -33,9 +33,13 @@ def feed_experiment(n_users, rng, *, ctr=0.10, cart_rate=0.30, purchase_rate=0.5
                     weights=(0.5, 0.5), days=14) -> pd.DataFrame:
     """One simulated A/B test of the feed: a DataFrame with one row per user.
 
-    ``ctr_lift`` and ``cart_lift`` are relative lifts of B over A (0.05 = +5%);
-    ``latency_shift_ms`` is added to B's page loads; ``weights`` are the planned
-    shares of A and B; ``day`` is the day (0-based) each user first arrived.
+    A user's engagement e ~ Gamma(2, 1/2) (mean 1) sets their click probability ``ctr`` x e
+    (A; B multiplies it by 1 + ``ctr_lift``); a click adds to the cart with probability
+    ``cart_rate`` (B: x (1 + ``cart_lift``)), a cart is bought with ``purchase_rate``, an
+    order's value is lognormal(``order_log_mean``, ``order_log_sd``); page loads take
+    ``latency_median_ms`` x lognormal(0, 0.35) ms, plus ``latency_shift_ms`` in B.
+    ``weights`` are the planned shares of A and B; ``day`` is the day (0-based) each
+    user first arrived, uniform over ``days``.
     """
     rng = v.as_rng(rng)
     n = v.positive_int("n_users", n_users)
@@ -47,6 +51,10 @@ def feed_experiment(n_users, rng, *, ctr=0.10, cart_rate=0.30, purchase_rate=0.5
     if ctr * (1 + ctr_lift) > 1 or cart_rate * (1 + cart_lift) > 1 or min(ctr_lift, cart_lift) < -1:
         raise ValueError("ctr_lift and cart_lift must keep the rates in [0, 1]")
     days = v.positive_int("days", days)
+    v.finite("order_log_mean", order_log_mean)
+    v.positive("order_log_sd", order_log_sd, allow_zero=True)
+    v.positive("latency_median_ms", latency_median_ms)
+    v.finite("latency_shift_ms", latency_shift_ms)
 
     is_b = rng.random(n) < weights[1]
     engagement = rng.gamma(shape=2.0, scale=0.5, size=n)  # mean 1, a user's activity level

@@ -207,6 +207,8 @@ def test_first_true():
     (lambda: av.proportion_pvalues([1, 2], [1, 2], [10, 20], 0.0), "tau2"),
     (lambda: av.simulate_mean_diffs(0, [1, 2], 0.0, 1.0, 1), "n_sims"),
     (lambda: av.simulate_mean_diffs(10, [2, 1], 0.0, 1.0, 1), "ns"),
+    (lambda: av.simulate_mean_diffs(10, [1, 1, 2], 0.0, 1.0, 1), "strictly increasing"),
+    (lambda: av.simulate_conversions(10, [5, 5], 0.1, 0.1, 1), "strictly increasing"),
     (lambda: av.simulate_mean_diffs(10, [1, 2], 0.0, 0.0, 1), "sigma2"),
     (lambda: av.simulate_mean_diffs(10, [1, 2], np.inf, 1.0, 1), "effect"),
     (lambda: av.simulate_mean_diffs(10, [1, 2], 0.0, 1.0, "seed"), "rng"),

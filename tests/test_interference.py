@@ -238,3 +238,194 @@ def test_summary_repr_and_values():
 def test_bad_input_names_the_argument(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+# --- references for the gaps a review found (issue 9, section 4) ------------------
+
+def _anova_mean_squares(y, labels):
+    """MSB and MSW from statsmodels' one-way ANOVA table (independent of labsupport)."""
+    import pandas as pd
+    import statsmodels.formula.api as smf
+    from statsmodels.stats.anova import anova_lm
+    table = anova_lm(smf.ols("y ~ C(g)", pd.DataFrame({"y": y, "g": labels})).fit())
+    return float(table.loc["C(g)", "mean_sq"]), float(table.loc["Residual", "mean_sq"])
+
+
+def _n0_from_expected_mean_squares(labels):
+    """The n0 with E[MSB] = var_w + n0 var_b, from the trace of the between-cluster projection.
+
+    E[y'Qy] = tr(Q Sigma) for Sigma = var_b Z Z' + var_w I, so n0 = tr(Q Z Z') / (k - 1).
+    """
+    k, n = labels.max() + 1, labels.size
+    member = (labels[:, None] == np.arange(k)[None, :]).astype(float)
+    proj = member @ np.diag(1 / member.sum(0)) @ member.T - np.full((n, n), 1 / n)
+    return np.trace(proj @ member @ member.T) / (k - 1)
+
+
+@pytest.mark.parametrize("sizes", [(3, 5, 8, 12, 20, 2), (10, 10, 40), (1, 2, 3, 4, 5, 6, 7, 50)])
+def test_icc_anova_with_unequal_sizes_uses_donners_n0(sizes):
+    # Donner (1986), Int Stat Rev 54: ICC = (MSB - MSW) / (MSB + (n0 - 1) MSW), with n0 the
+    # coefficient of the between-cluster variance in E[MSB]; here n0 comes from the trace above
+    # and MSB, MSW from statsmodels, so neither depends on labsupport.
+    rng = np.random.default_rng(sum(sizes))
+    labels = np.repeat(np.arange(len(sizes)), sizes)
+    y = rng.normal(0, 1.0, len(sizes))[labels] + rng.normal(3, 1.5, labels.size)
+    msb, msw = _anova_mean_squares(y, labels)
+    n0 = _n0_from_expected_mean_squares(labels)
+    assert n0 < labels.size / len(sizes)  # unequal sizes: n0 is below the mean size
+    assert itf.icc_anova(y, labels) == pytest.approx((msb - msw) / (msb + (n0 - 1) * msw), rel=1e-9)
+    assert itf.icc_anova(y, labels + 5) == pytest.approx(itf.icc_anova(y, labels))  # labels need not start at 0
+
+
+def test_icc_anova_can_be_negative_and_kish_accepts_it():
+    # Clusters whose means vary less than chance: every cluster holds the same values.
+    y = np.tile([1.0, 2.0, 3.0, 4.0], 10)
+    labels = np.repeat(np.arange(10), 4)
+    icc = itf.icc_anova(y, labels)
+    assert icc == pytest.approx(-1 / 3)  # MSB = 0: the lower limit -1/(m - 1)
+    assert itf.kish_design_effect(4, icc) == pytest.approx(0.0, abs=1e-12)
+    rng = np.random.default_rng(31)
+    labels = np.repeat(np.arange(40), 5)
+    negatives = 0
+    for _ in range(20):  # with no cluster effect about half the estimates are below 0
+        y = rng.normal(size=200)
+        icc = itf.icc_anova(y, labels)
+        deff = itf.kish_design_effect(5, icc)
+        assert deff == pytest.approx(1 + 4 * icc) and deff > 0
+        negatives += icc < 0
+    assert negatives > 0
+    with pytest.raises(ValueError, match="icc"):
+        itf.kish_design_effect(5, -0.3)
+    assert itf.kish_design_effect(1, -0.9) == 1.0
+
+
+@pytest.mark.parametrize("k, p, expected", [(5, 0.5, 3), (7, 0.5, 4), (3, 0.5, 2), (9, 1 / 3, 3),
+                                            (7, 0.3, 2), (11, 0.25, 3), (10, 0.5, 5)])
+def test_complete_cluster_design_treats_round_p_k_clusters_with_halves_up(k, p, expected):
+    labels = np.repeat(np.arange(k), 3)
+    z = itf.cluster_assignment(labels, 2000, p, rng=k)
+    treated = z[:, ::3]  # one node per cluster
+    assert (treated.sum(axis=1) == expected).all()
+    # every cluster is equally likely to be the treated one
+    share = treated.mean(axis=0)
+    assert np.all(np.abs(share - expected / k) < 5 * np.sqrt(expected / k * (1 - expected / k) / 2000))
+
+
+def test_bernoulli_cluster_design_treats_each_cluster_with_probability_p():
+    labels = np.repeat(np.arange(9), [1, 2, 3, 4, 5, 6, 7, 8, 9])
+    z = itf.cluster_assignment(labels, 20_000, 0.3, rng=32, design="bernoulli")
+    first = np.r_[0, np.cumsum([1, 2, 3, 4, 5, 6, 7, 8])]
+    low, high = binomial_band(0.3, 20_000, 0.999)
+    assert ((z[:, first].mean(axis=0) >= low) & (z[:, first].mean(axis=0) <= high)).all()
+    low, high = binomial_band(0.3 * 0.3, 20_000, 0.999)  # two clusters are treated independently
+    both = (z[:, 0] & z[:, 1]).mean()
+    assert low <= both <= high
+
+
+def test_user_level_assignment_treats_each_user_with_probability_p():
+    z = itf.bernoulli_assignment(50, 20_000, 0.2, rng=33)
+    low, high = binomial_band(0.2, 20_000, 0.999)
+    assert ((z.mean(axis=0) >= low) & (z.mean(axis=0) <= high)).all()
+
+
+def test_cluster_ttest_with_an_odd_number_of_unequal_clusters_matches_scipy():
+    rng = np.random.default_rng(34)
+    sizes = [3, 9, 4, 12, 6, 2, 8]
+    labels = np.repeat(np.arange(7), sizes)
+    y = rng.normal(0, 1, 7)[labels] + rng.normal(0, 2, labels.size)
+    arm = np.array([1, 0, 1, 1, 0, 0, 0], dtype=bool)  # three treated clusters, four in control
+    res = itf.cluster_ttest(y, arm[labels], labels, alpha=0.1)
+    means = np.bincount(labels, weights=y) / sizes
+    ref = sps.ttest_ind(means[arm], means[~arm], equal_var=False)
+    ci = ref.confidence_interval(0.9)
+    assert (res.estimate, res.statistic, res.p_value) == pytest.approx(
+        (means[arm].mean() - means[~arm].mean(), ref.statistic, ref.pvalue))
+    assert (res.ci_low, res.ci_high) == pytest.approx((ci.low, ci.high))
+
+
+def test_exposure_conditions_by_hand():
+    # 0 - 1 - 2 - 3 a path, 4 - 5 an edge, 6 isolated and treated, 7 isolated in control
+    g = nx.path_graph(4)
+    g.add_edge(4, 5)
+    g.add_nodes_from([6, 7])
+    z = np.array([1, 1, 1, 0, 0, 0, 1, 0], dtype=bool)
+    treated, control = itf.exposure_conditions(g, z)
+    assert treated.tolist() == [True, True, False, False, False, False, False, False]
+    assert control.tolist() == [False, False, False, False, True, True, False, False]
+    treated, control = itf.exposure_conditions(g, z, threshold=0.5)  # node 2: half its friends treated
+    assert treated.tolist() == [True, True, True, False, False, False, False, False]
+    assert control.tolist() == [False, False, False, False, True, True, False, False]
+    y = np.array([5.0, 7.0, 9.0, 1.0, 2.0, 4.0, 100.0, -50.0])
+    assert itf.ego_estimate(g, y, z) == pytest.approx(6.0 - 3.0)
+    assert itf.ego_estimate(g, y, z, threshold=0.5) == pytest.approx(7.0 - 3.0)
+
+
+def test_difference_in_means_keeps_only_the_kept_units_in_both_arms():
+    y = np.array([1.0, 2.0, 3.0, 10.0, 20.0])
+    z = np.array([True, True, False, False, False])
+    assert itf.difference_in_means(y, z, keep=[True, False, True, False, True]) == pytest.approx(1 - 11.5)
+    assert itf.difference_in_means(np.vstack([y, 2 * y]), z).tolist() == pytest.approx([1.5 - 11, 3 - 22])
+
+
+@pytest.mark.parametrize("window, carryover, burn_in", [(4, 3, 0), (6, 2, 0), (6, 3, 1), (8, 3, 3), (12, 1, 0)])
+def test_noiseless_switchback_matches_the_closed_form_bias(window, carryover, burn_in):
+    # Without noise, a window that follows a window of the other arm (or the first window, if
+    # treated: the periods before the start are control) loses sum_{j=burn_in}^{c-1} (c-j)/(c+1)
+    # treated-periods' worth of effect; there are on average (W + 1) / 2 such windows out of W,
+    # each arm has (window - burn_in) W / 2 kept periods. So E[estimate] = 1 - K (W + 1) / ((w - b) W)
+    # with K = (c - b)(c - b + 1) / (2 (c + 1)), and each estimate is 1 - K S / ((w - b) W / 2), S whole.
+    n_periods = 240
+    w_count = n_periods // window
+    est = itf.simulate_switchback(4000, n_periods, window, carryover, 1.0, rng=window + carryover,
+                                  burn_in=burn_in, noise_sd=0.0, shock_sd=0.0)
+    k_loss = (carryover - burn_in) * (carryover - burn_in + 1) / (2 * (carryover + 1))
+    step = k_loss / ((window - burn_in) * w_count / 2)
+    switches = (1 - est) / step if step else np.zeros_like(est)
+    assert np.allclose(switches, np.round(switches), atol=1e-9)
+    expected = 1 - k_loss * (w_count + 1) / ((window - burn_in) * w_count)
+    assert abs(est.mean() - expected) < 5 * est.std() / np.sqrt(est.size) + 1e-12
+    if burn_in == carryover:
+        assert np.allclose(est, 1.0)
+
+
+def test_switchback_shock_is_a_stationary_ar1_with_sd_shock_sd():
+    # Two windows (one per arm), no carryover, no noise: the estimate is +-(mean of one half minus
+    # the other) of an AR(1) path with corr rho^|i-j| and sd 1, whose variance is a' Sigma a exactly.
+    n_periods, rho = 40, 0.8
+    lag = np.abs(np.subtract.outer(np.arange(n_periods), np.arange(n_periods)))
+    a = np.r_[np.full(n_periods // 2, 2 / n_periods), np.full(n_periods // 2, -2 / n_periods)]
+    exact = a @ (2.0**2 * rho**lag) @ a
+    est = itf.simulate_switchback(40_000, n_periods, n_periods // 2, 0, 0.0, rng=35, noise_sd=0.0,
+                                  shock_sd=2.0, shock_rho=rho)
+    assert est.var() == pytest.approx(exact, rel=5 * np.sqrt(2 / est.size))
+    noise_only = itf.simulate_switchback(40_000, n_periods, 4, 0, 0.0, rng=36, noise_sd=3.0, shock_sd=0.0)
+    assert noise_only.var() == pytest.approx(9.0 * 4 / n_periods, rel=5 * np.sqrt(2 / noise_only.size))
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: itf.linear_outcomes(nx.path_graph(3), [0, 1, 1], 1.0, np.nan, 1.0), "direct"),
+    (lambda: itf.linear_outcomes(nx.path_graph(3), [0, 1, 1], 1.0, 1.0, np.inf), "spill"),
+    (lambda: itf.kish_design_effect(5, -0.26), "icc"),
+    (lambda: itf.kish_design_effect([5, 6], 0.1), "mean_cluster_size and icc"),
+    (lambda: itf.icc_anova([1.0, 2.0, 3.0, 4.0], [0, 0, 1]), "clusters"),
+    (lambda: itf.icc_anova([[1.0, 2.0], [3.0, 4.0]], [0, 1]), "y"),
+    (lambda: itf.cluster_ttest(np.ones((2, 4)), np.ones((2, 5)), [0, 0, 1, 1]), "Z"),
+    (lambda: itf.simulate_switchback(10, 24, 4, 1, 1.0, 0, noise_sd=-1.0), "noise_sd"),
+    (lambda: itf.simulate_switchback(10, 24, 0, 1, 1.0, 0), "window"),
+])
+def test_more_bad_inputs_name_the_argument(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
+
+
+def test_global_effect_runs_any_outcome_model_in_both_worlds():
+    # The lesson's "constant leak" model: untreated users gain `leak` whatever their friends do,
+    # so everyone treated vs nobody treated differs by direct - leak, not by direct.
+    g = nx.path_graph(5)
+    base = np.arange(5.0)
+
+    def constant_leak(graph, z, base, direct, leak):
+        z = np.asarray(z, dtype=float)
+        return base + direct * z + leak * (1 - z)
+
+    assert itf.global_effect(constant_leak, g, base, direct=1.0, leak=0.4) == pytest.approx(0.6)
