@@ -24,11 +24,11 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 import numpy as np
-import pandas as pd
-from scipy import stats as _sps
 
 from . import _validate as v
-from .stats import ComparisonResult
+
+# pandas and scipy are imported where they are used: hashing needs numpy only, so a service (or a
+# test in a fresh process) that imports this module to assign users starts in a fraction of a second.
 
 BUCKETS = 10_000
 
@@ -37,6 +37,17 @@ def _key(name, unit_id) -> str:
     if isinstance(unit_id, (bool, np.bool_)) or not isinstance(unit_id, (str, numbers.Integral)):
         raise ValueError(f"{name} must be a string or an integer; got {unit_id!r}")
     return str(unit_id)
+
+
+def _keys(name, unit_ids) -> list:
+    """Unit ids as text, validated; fast paths for integer arrays and plain str / int ids."""
+    if isinstance(unit_ids, np.ndarray) and unit_ids.dtype.kind in "iu":
+        return [str(u) for u in unit_ids.tolist()]
+    keys = []
+    for u in unit_ids:
+        kind = type(u)
+        keys.append(u if kind is str else str(u) if kind is int else _key(name, u))
+    return keys
 
 
 def _salt(salt) -> str:
@@ -70,10 +81,14 @@ def bucket(unit_id, salt, buckets=BUCKETS) -> int:
 def bucket_many(unit_ids, salt, buckets=BUCKETS) -> np.ndarray:
     """``bucket`` for a sequence of ids, as an int64 array (one hashlib call per id)."""
     salt, buckets = _salt(salt), _buckets(buckets)
-    ids = list(unit_ids)
-    keys = [_key("unit_ids", u) for u in ids]
-    return np.fromiter((_hash64(f"{salt}:{k}") * buckets >> 64 for k in keys), dtype=np.int64,
-                       count=len(keys))
+    return _bucket_keys(_keys("unit_ids", unit_ids), salt, buckets)
+
+
+def _bucket_keys(keys, salt, buckets) -> np.ndarray:
+    """Buckets of ids already turned into text (no validation)."""
+    prefix, sha, from_bytes = f"{salt}:", hashlib.sha256, int.from_bytes
+    return np.fromiter((from_bytes(sha((prefix + k).encode()).digest()[:8], "big") * buckets >> 64 for k in keys),
+                       dtype=np.int64, count=len(keys))
 
 
 def _check_weights(weights) -> dict:
@@ -94,7 +109,9 @@ class Experiment:
 
     A unit is in traffic when its ``{salt}:traffic`` bucket is below ``traffic * buckets``;
     its variant comes from an independent ``{salt}:variant`` bucket. ``exclude`` lists ids
-    kept out; ``overrides`` forces chosen ids into a variant (e.g. the team's own accounts).
+    kept out; ``overrides`` forces chosen ids into a variant (e.g. the team's own accounts), and
+    wins over ``exclude``. Variant k holds the variant buckets [edge_{k-1}, edge_k), edges at the
+    cumulative weights times ``buckets``.
     """
 
     name: str
@@ -128,15 +145,20 @@ class Experiment:
         return tuple(self.weights)
 
     def _edges(self) -> np.ndarray:
-        edges = np.cumsum(list(self.weights.values())) * self.buckets
+        # Variant k holds the buckets [edge_{k-1}, edge_k). Rounding to 6 decimals puts an edge that
+        # float error moved off a whole bucket (0.01 + 0.13 -> 1400.0000000000002) back on it, so
+        # every implementation agrees on the edge buckets; the last edge is the whole bucket space.
+        edges = np.round(np.cumsum(list(self.weights.values())) * self.buckets, 6)
         edges[-1] = self.buckets
         return edges
 
     def assign_many(self, unit_ids) -> np.ndarray:
         """Variant name of each id, or None where the id is not in the experiment (object array)."""
-        keys = [_key("unit_ids", u) for u in unit_ids]
-        in_traffic = bucket_many(keys, f"{self.salt}:traffic", self.buckets) < self.traffic * self.buckets
-        index = np.searchsorted(self._edges(), bucket_many(keys, f"{self.salt}:variant", self.buckets),
+        return self._assign_keys(_keys("unit_ids", unit_ids))
+
+    def _assign_keys(self, keys) -> np.ndarray:
+        in_traffic = _bucket_keys(keys, f"{self.salt}:traffic", self.buckets) < self.traffic * self.buckets
+        index = np.searchsorted(self._edges(), _bucket_keys(keys, f"{self.salt}:variant", self.buckets),
                                 side="right")
         out = np.where(in_traffic, np.array(self.variants, dtype=object)[index], None)
         if self.overrides or self.exclude:
@@ -222,13 +244,13 @@ class Layer:
 
     def assign_many(self, unit_ids) -> tuple[np.ndarray, np.ndarray]:
         """(experiment name or None, variant or None) for each id, as two object arrays."""
-        keys = [_key("unit_ids", u) for u in unit_ids]
-        slots = bucket_many(keys, self.salt, self.buckets)
+        keys = _keys("unit_ids", unit_ids)
+        slots = _bucket_keys(keys, self.salt, self.buckets)
         names = np.full(len(keys), None, dtype=object)
         variants = np.full(len(keys), None, dtype=object)
         for a in self.allocations:
             inside = np.flatnonzero((slots >= a.start) & (slots < a.stop))
-            got = a.experiment.assign_many([keys[i] for i in inside])
+            got = a.experiment._assign_keys([keys[i] for i in inside])
             names[inside[_assigned(got)]] = a.experiment.name
             variants[inside] = got
         return names, variants
@@ -282,6 +304,8 @@ class Platform:
 
     def exposures(self, unit_ids) -> pd.DataFrame:
         """One row per unit and experiment it is in: columns unit_id, layer, experiment, variant."""
+        import pandas as pd
+
         ids = pd.Series(list(unit_ids)).to_numpy()  # keeps integer ids as integers
         if self.holdout is not None:
             ids = ids[~self.holdout.contains_many(ids)]
@@ -387,6 +411,8 @@ class Registry:
 
     def double_exposures(self, unit_ids, experiments) -> pd.DataFrame:
         """Units logged in more than one experiment of a layer: columns unit_id, layer, experiments."""
+        import pandas as pd
+
         v.same_length(unit_ids=unit_ids, experiments=experiments)
         layer_of = {r.experiment: r.layer for r in self.registrations}
         unknown = sorted(set(experiments) - set(layer_of), key=str)
@@ -405,6 +431,10 @@ def interaction_test(y, in_a, in_b, alpha=0.05) -> ComparisonResult:
     minus its effect when B is off: the ``a:b`` coefficient of the OLS fit y ~ a + b + a:b,
     with its usual (pooled-variance) t test on n - 4 degrees of freedom.
     """
+    from scipy import stats as _sps
+
+    from .stats import ComparisonResult
+
     alpha = v.unit_open("alpha", alpha)
     y = v.samples("y", y, min_size=5)
     a, b = np.asarray(in_a, dtype=bool), np.asarray(in_b, dtype=bool)

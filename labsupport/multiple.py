@@ -19,13 +19,14 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import integrate
+from scipy import integrate, special
 from scipy import stats as _sps
 
 from . import _validate as v
 from .stats import Rate, monte_carlo_mean, monte_carlo_rate
 
 METHODS = ("bonferroni", "holm", "hochberg", "bh", "by")
+_SQRT_2PI = math.sqrt(2 * math.pi)
 
 
 @dataclass(frozen=True)
@@ -101,9 +102,9 @@ def familywise_error_correlated(m, rho, alpha=0.05) -> float:
         return alpha
     s, r = math.sqrt(rho), math.sqrt(1 - rho)
 
-    def none_reject(u):
-        inside = _sps.norm.cdf((c - s * u) / r) - _sps.norm.cdf((-c - s * u) / r)
-        return _sps.norm.pdf(u) * inside**m
+    def none_reject(u):  # special.ndtr is Phi without scipy.stats' per-call overhead (quad calls it ~1,000 times)
+        inside = special.ndtr((c - s * u) / r) - special.ndtr((-c - s * u) / r)
+        return math.exp(-u * u / 2) / _SQRT_2PI * inside**m
 
     value, _ = integrate.quad(none_reject, -12, 12, epsabs=1e-13, epsrel=1e-11, limit=200)
     return float(1 - value)

@@ -12,6 +12,21 @@ import seaborn as sns
 from . import _validate as v
 
 ARM_COLORS = {"A": "#4C72B0", "B": "#DD8452"}
+# Group sequential designs (lessons 02 and 08): one colour per family, in every panel; the
+# classic constant-shape design solid and thick, its Lan-DeMets spending version dashed and thin
+# on top, so that a spending design close to its classic one never hides it.
+_OBF, _POCOCK = "#4C72B0", "#DD8452"
+DESIGN_STYLES = {
+    "O'Brien-Fleming": {"color": _OBF, "ls": "-", "lw": 3.0, "marker": "o", "ms": 8, "zorder": 2},
+    "Pocock": {"color": _POCOCK, "ls": "-", "lw": 3.0, "marker": "o", "ms": 8, "zorder": 2},
+    "Lan-DeMets O'Brien-Fleming-type": {"color": _OBF, "ls": "--", "lw": 1.5, "marker": "s", "ms": 4,
+                                        "mfc": "white", "zorder": 3},
+    "Lan-DeMets Pocock-type": {"color": _POCOCK, "ls": "--", "lw": 1.5, "marker": "s", "ms": 4,
+                               "mfc": "white", "zorder": 3},
+}
+# labsupport.sequential's kind names, for labels a reader understands.
+DESIGN_LABELS = {"obf": "O'Brien-Fleming", "pocock": "Pocock", "ld-obf": "Lan-DeMets O'Brien-Fleming-type",
+                 "ld-pocock": "Lan-DeMets Pocock-type"}
 
 
 def use_style() -> None:
@@ -26,20 +41,25 @@ def _axes(ax):
     return ax if ax is not None else plt.subplots()[1]
 
 
-def lines(x, ys: dict, *, xlabel: str, ylabel: str, title: str, hline=None, ax=None, **kw):
-    """One line per entry of ``ys`` (label -> values) against ``x``; optional reference line."""
+def lines(x, ys: dict, *, xlabel: str, ylabel: str, title: str, hline=None, ax=None, styles=None,
+          legend_loc="best", **kw):
+    """One line per entry of ``ys`` (label -> values) against ``x``; optional reference line.
+
+    ``styles`` maps a label to its own plot keywords (e.g. ``DESIGN_STYLES``), on top of ``kw``.
+    """
     if not ys:
         raise ValueError("ys must map at least one label to values")
     for label, y in ys.items():
         v.same_length(x=x, **{f"ys[{label!r}]": y})
+    styles = styles or {}
     ax = _axes(ax)
     for label, y in ys.items():
-        ax.plot(x, y, label=label, **kw)
+        ax.plot(x, y, label=label, **{**kw, **styles.get(label, {})})
     if hline is not None:
         ax.axhline(hline, color="black", lw=1, ls="--")
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     if len(ys) > 1:
-        ax.legend()
+        ax.legend(loc=legend_loc)
     return ax
 
 

@@ -7,6 +7,7 @@ array axes, so one call can analyse thousands of simulated experiments.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,7 +85,9 @@ def two_proportion_ztest(successes_a, trials_a, successes_b, trials_b, alpha=0.0
     """Two-proportion z test of p_B - p_A.
 
     The statistic uses the pooled variance (valid under H0: p_A = p_B); the interval
-    for the absolute difference uses the unpooled (Wald) variance.
+    for the absolute difference uses the unpooled (Wald) variance. With zero (or all)
+    successes in both arms the variances are zero: z is 0 (p = 1) and the interval collapses
+    to the point estimate; use an exact method for such counts.
     """
     alpha = v.unit_open("alpha", alpha)
     v.choice("alternative", alternative, ALTERNATIVES)
@@ -139,7 +142,12 @@ def _ratio_interval(mean_a, var_mean_a, mean_b, var_mean_b, alpha) -> Interval:
 
 
 def relative_lift_ci(successes_a, trials_a, successes_b, trials_b, alpha=0.05) -> Interval:
-    """Delta-method interval for the relative lift p_B / p_A - 1 of two proportions."""
+    """Delta-method interval for the relative lift p_B / p_A - 1 of two proportions.
+
+    With zero successes in B the delta-method SE is zero and the interval collapses to the
+    point -1 (likewise when both arms have all successes); the delta method needs counts
+    well away from 0 and n.
+    """
     alpha = v.unit_open("alpha", alpha)
     sa, na, sb, nb = _check_counts(successes_a, trials_a, successes_b, trials_b)
     if (sa == 0).any():
@@ -166,23 +174,53 @@ def _scalar(x):
 
 @dataclass(frozen=True)
 class Rate:
-    """A Monte Carlo proportion with its standard error."""
+    """A Monte Carlo estimate with its standard error and, for a rate, a 95% interval.
+
+    ``low``/``high`` is the Clopper-Pearson (exact binomial) 95% interval of a rate, NaN for a
+    mean. At a rate of 0 or 1 the plug-in SE sqrt(p(1 - p)/n) is 0, which would claim no
+    uncertainty at all; there ``se`` is instead the interval's half-width / 1.96 (about 1.9/n,
+    the same order as the "rule of three" bound 3/n), and the repr shows the interval.
+    """
 
     estimate: float
     se: float
     n: int
+    low: float = float("nan")
+    high: float = float("nan")
 
     def __repr__(self) -> str:
+        if self.estimate in (0.0, 1.0) and not np.isnan(self.low):
+            count = "none" if self.estimate == 0 else "all"
+            return (f"{self.estimate:.4f} ({count} of {self.n:,} simulations; "
+                    f"95% CI [{self.low:.4f}, {self.high:.4f}], Clopper-Pearson)")
         return f"{self.estimate:.4f} ± {self.se:.4f} (SE over {self.n:,} simulations)"
 
 
+def clopper_pearson(successes, trials, level=0.95) -> tuple[float, float]:
+    """Exact two-sided binomial interval for a proportion (Clopper & Pearson 1934)."""
+    k = int(v.counts("successes", successes))
+    n = int(v.counts("trials", trials, minimum=1))
+    if k > n:
+        raise ValueError("successes must be <= trials")
+    tail = (1 - v.unit_open("level", level)) / 2
+    low = 0.0 if k == 0 else float(_sps.beta.ppf(tail, k, n - k + 1))
+    high = 1.0 if k == n else float(_sps.beta.isf(tail, k + 1, n - k))
+    return low, high
+
+
 def monte_carlo_rate(flags) -> Rate:
-    """Share of True in ``flags`` (e.g. rejections over simulated experiments) and its SE."""
+    """Share of True in ``flags`` (e.g. rejections over simulated experiments), its SE and 95% interval.
+
+    At a share of exactly 0 or 1 the SE comes from the Clopper-Pearson interval (see ``Rate``).
+    """
     flags = np.asarray(flags, dtype=bool).ravel()
     if flags.size == 0:
         raise ValueError("flags must hold at least one simulation")
-    p = flags.mean()
-    return Rate(float(p), float(np.sqrt(p * (1 - p) / flags.size)), int(flags.size))
+    k, n = int(flags.sum()), int(flags.size)
+    p = k / n
+    low, high = clopper_pearson(k, n)
+    se = math.sqrt(p * (1 - p) / n) if 0 < k < n else (high - low) / (2 * _sps.norm.isf(0.025))
+    return Rate(float(p), float(se), n, low, high)
 
 
 def monte_carlo_mean(values) -> Rate:

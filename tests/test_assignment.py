@@ -1,6 +1,7 @@
 """Assignment: deterministic hashing, uniformity, independent salts, ramp-up, layers, holdout, registry."""
 
 import hashlib
+from fractions import Fraction
 import os
 import subprocess
 import sys
@@ -206,3 +207,121 @@ def test_aa_tests_on_hashed_assignment_are_calibrated():
 def test_bad_input_raises_value_error_naming_the_argument(make, name):
     with pytest.raises(ValueError, match=name):
         make()
+
+
+# ---- exact assignment against an independent implementation (hashlib + exact fractions) -------
+
+def _ref_bucket(unit_id, salt, buckets=10_000):
+    return int(hashlib.sha256(f"{salt}:{unit_id}".encode()).hexdigest()[:16], 16) * buckets // 2**64
+
+
+def _ref_variant(b, weights, buckets=10_000):
+    """The variant whose range [edge_{k-1}, edge_k) of exact decimal edges holds bucket ``b``."""
+    edge = Fraction(0)
+    for name, w in weights.items():
+        edge += Fraction(str(w)) * buckets
+        if b < edge:
+            return name
+    return list(weights)[-1]
+
+
+REF_IDS = list(range(30_000))
+
+
+@pytest.mark.parametrize("weights, traffic", [
+    (AB, 0.1), (AB, 1.0),
+    ({"a": 0.7, "b": 0.2, "c": 0.1}, 0.35),      # float cumsum ends at 0.9999999999999999
+    ({"a": 0.01, "b": 0.13, "c": 0.86}, 0.5),    # float edge 1400.0000000000002 for the exact 1400
+])
+def test_experiment_assignment_equals_an_independent_implementation(weights, traffic):
+    exp = asg.Experiment("edge-test", weights, traffic=traffic)
+    got = exp.assign_many(REF_IDS)
+    t_buckets = [_ref_bucket(u, "edge-test:traffic") for u in REF_IDS]
+    v_buckets = [_ref_bucket(u, "edge-test:variant") for u in REF_IDS]
+    expected = [None if tb >= Fraction(str(traffic)) * 10_000 else _ref_variant(vb, weights)
+                for tb, vb in zip(t_buckets, v_buckets)]
+    assert got.tolist() == expected
+    # the ids include units exactly on the traffic boundary and on a variant edge
+    assert traffic == 1.0 or int(traffic * 10_000) in t_buckets
+    edges = np.cumsum([Fraction(str(w)) for w in weights.values()])[:-1] * 10_000
+    assert {int(e) for e in edges} & set(v_buckets)
+
+
+def test_two_experiments_at_low_traffic_get_independent_users_and_variants():
+    # Each experiment's salt enters both hashes: at 10% traffic two experiments share about
+    # 1% of the users (not 10%), and their variants agree about half the time.
+    first = asg.Experiment("search", AB, traffic=0.1).assign_many(IDS)
+    second = asg.Experiment("checkout", AB, traffic=0.1).assign_many(IDS)
+    both = (first != None) & (second != None)  # noqa: E711
+    lo, hi = binomial_band(0.01, IDS.size)
+    assert lo <= both.mean() <= hi
+    full = [asg.Experiment(name, AB).assign_many(IDS) for name in ("search", "checkout")]
+    lo, hi = binomial_band(0.5, IDS.size)
+    assert lo <= np.mean(full[0] == full[1]) <= hi
+
+
+def test_traffic_and_variant_buckets_are_independent():
+    # Users in traffic at 10% are split 50/50 (one bucket for both would put them all in A).
+    got = asg.Experiment("one-hash?", AB, traffic=0.1).assign_many(IDS)
+    exposed = got[got != None]  # noqa: E711
+    lo, hi = binomial_band(0.5, exposed.size)
+    assert lo <= np.mean(exposed == "B") <= hi
+
+
+def test_override_wins_over_exclude():
+    exp = asg.Experiment("e", AB, exclude={7}, overrides={7: "B"})
+    assert exp.assign(7) == "B"
+
+
+def test_layer_assignment_equals_an_independent_implementation():
+    layer = (asg.Layer("ranking").add(asg.Experiment("r1", AB), 0.3)
+             .add(asg.Experiment("r2", AB, traffic=0.5), 0.2))     # buckets 5000-9999 are free
+    names, variants = layer.assign_many(REF_IDS)
+    slots = [_ref_bucket(u, "ranking") for u in REF_IDS]
+    for u, slot, name, variant in zip(REF_IDS, slots, names, variants):
+        if slot < 3000:
+            want = ("r1", _ref_variant(_ref_bucket(u, "r1:variant"), AB))
+        elif slot < 5000 and _ref_bucket(u, "r2:traffic") < 5000:
+            want = ("r2", _ref_variant(_ref_bucket(u, "r2:variant"), AB))
+        else:
+            want = (None, None)
+        assert (name, variant) == want, (u, slot)
+    assert {3000, 5000} <= set(slots)       # units on both range ends are among the ids
+
+
+def test_layer_share_is_rounded_to_whole_buckets():
+    layer = asg.Layer("l").add(asg.Experiment("e", AB), 0.57)   # 0.57 * 10_000 = 5699.999999999999
+    assert (layer.allocations[0].start, layer.allocations[0].stop) == (0, 5700)
+    assert layer.free == 4300
+
+
+def test_holdout_equals_an_independent_implementation():
+    held = asg.Holdout(0.05).contains_many(REF_IDS)
+    buckets = [_ref_bucket(u, "global-holdout") for u in REF_IDS]
+    assert held.tolist() == [b < 500 for b in buckets] and 500 in buckets
+
+
+def test_registrations_overlap_when_one_ends_the_day_the_other_starts():
+    # Dates are inclusive: both experiments run on 2026-03-14.
+    first = asg.Registration("a", "l", "2026-03-01", "2026-03-14")
+    assert first.overlaps(asg.Registration("b", "l", "2026-03-14", "2026-03-20"))
+    assert not first.overlaps(asg.Registration("c", "l", "2026-03-15", "2026-03-20"))
+
+
+def test_weights_that_sum_to_one_within_rounding_cover_every_bucket():
+    # Accepted weights may sum to 1 within 1e-9; the last variant still ends at the last bucket.
+    weights = {"A": 0.5, "B": 0.4999999995}
+    got = asg.Experiment("nearly-one", weights).assign_many(REF_IDS)
+    assert all(g in ("A", "B") for g in got)
+    assert 9999 in [_ref_bucket(u, "nearly-one:variant") for u in REF_IDS]
+    # with a huge bucket space the shortfall (1e-9 of it) would hold buckets no variant covers
+    assert asg.Experiment("huge", weights, buckets=10**12)._edges()[-1] == 10**12
+
+
+def test_integer_arrays_hash_like_their_text_and_other_arrays_are_rejected():
+    ids = np.array([42, 7, 0], dtype=np.int64)
+    assert asg.bucket_many(ids, "s").tolist() == [asg.bucket(str(u), "s") for u in ("42", "7", "0")]
+    assert asg.bucket_many(np.array([42], dtype=np.uint32), "s")[0] == asg.bucket("42", "s")
+    for bad in (np.array([1.0, 2.0]), np.array([True, False]), [np.float64(3.0)], [True]):
+        with pytest.raises(ValueError, match="unit_ids"):
+            asg.bucket_many(bad, "s")

@@ -43,9 +43,15 @@ TASKS = [(check.task1, uniformity_pvalue), (check.task2, assign_variant), (check
 
 def test_task1_wrong_answers():
     assert_try_again(check.task1(lambda b, n: float(sps.chisquare(np.unique(b, return_counts=True)[1]).pvalue)),
-                      "empty buckets")
+                     "empty buckets")
+    assert_try_again(check.task1(lambda b, n: float(sps.chisquare(np.bincount(b)).pvalue)), "empty buckets")
     assert_try_again(check.task1(lambda b, n: float(sps.chisquare(np.bincount(b, minlength=n)).statistic)),
-                      "p-value")
+                     "statistic")
+    assert_try_again(check.task1(lambda b, n: 1 - uniformity_pvalue(b, n)), "lower tail")
+    assert_try_again(check.task1(lambda b, n: float(sps.chi2.sf(sps.chisquare(np.bincount(b, minlength=n)).statistic,
+                                                                n))), "degrees of freedom")
+    assert_try_again(check.task1(lambda b, n: float(sps.kstest(b, "randint", args=(0, n)).pvalue)),
+                     "Kolmogorov-Smirnov")
     assert_try_again(check.task1(lambda b, n: np.bincount(b, minlength=n)), "single number")
 
 
@@ -62,25 +68,59 @@ def test_task2_wrong_answers():
     def ignores_salt(unit_id, salt, traffic):
         return assign_variant(unit_id, "fixed", traffic)
 
+    def traffic_gate_ignores_salt(unit_id, salt, traffic):  # issue 9: this one used to pass
+        if _bucket(unit_id, "traffic") >= traffic * 10_000:
+            return None
+        return "A" if _bucket(unit_id, f"{salt}:variant") < 5_000 else "B"
+
+    def variant_ignores_salt(unit_id, salt, traffic):
+        if _bucket(unit_id, f"{salt}:traffic") >= traffic * 10_000:
+            return None
+        return "A" if _bucket(unit_id, "variant") < 5_000 else "B"
+
+    def one_bucket_for_both(unit_id, salt, traffic):
+        b = _bucket(unit_id, salt)
+        return None if b >= traffic * 10_000 else ("A" if b < 5_000 else "B")
+
     def wrong_type(unit_id, salt, traffic):
         return 1 if assign_variant(unit_id, salt, traffic) == "B" else 0
 
     def never_b(unit_id, salt, traffic):
         return None if assign_variant(unit_id, salt, traffic) is None else "A"
 
+    def percent_traffic(unit_id, salt, traffic):  # traffic read as a percentage of 10,000 buckets
+        if _bucket(unit_id, f"{salt}:traffic") >= traffic * 100:
+            return None
+        return "A" if _bucket(unit_id, f"{salt}:variant") < 5_000 else "B"
+
     assert_try_again(check.task2(rescaled), "changed variant", "two independent")
     assert_try_again(check.task2(random_draw), "deterministic")
-    assert_try_again(check.task2(ignores_salt), "salt")
+    assert_try_again(check.task2(ignores_salt), "traffic decision must use the salt")
+    assert_try_again(check.task2(traffic_gate_ignores_salt), "traffic decision must use the salt")
+    assert_try_again(check.task2(variant_ignores_salt), "salt argument must enter the hash")
+    assert_try_again(check.task2(one_bucket_for_both), "share of B")
     assert_try_again(check.task2(wrong_type), "'A', 'B' or None")
     assert_try_again(check.task2(never_b), "share of B")
+    assert_try_again(check.task2(percent_traffic), "users in traffic")
 
 
 def test_task3_wrong_answers():
     def counts_new_users(assign, unit_ids, low, high):
         return sum(assign(u, low) != assign(u, high) for u in unit_ids)
 
+    def ignores_exits(assign, unit_ids, low, high):
+        return sum(assign(u, low) is not None and assign(u, high) is not None and assign(u, low) != assign(u, high)
+                   for u in unit_ids)
+
+    def among_high(assign, unit_ids, low, high):
+        return count_switches(lambda u, t: assign(u, high if t == low else low), unit_ids, low, high)
+
     assert_try_again(check.task3(counts_new_users), "newly admitted")
+    assert_try_again(check.task3(ignores_exits), "left the test")
+    assert_try_again(check.task3(among_high), "HIGHER traffic")
     assert_try_again(check.task3(lambda assign, ids, low, high: 0), "too small")
+    assert_try_again(check.task3(lambda assign, ids, low, high: count_switches(assign, ids, low, high) / len(ids)),
+                     "as an int")
     assert_try_again(check.task3(lambda assign, ids, low, high: [0]), "as an int")
 
 

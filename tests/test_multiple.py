@@ -262,3 +262,72 @@ def test_reprs_are_readable():
     assert "families" in repr(mt.adjust_pvalues(np.full((3, 4), 0.01), "bh"))
     assert repr(mt.decide(WIN)).startswith("Decision: SHIP")
     assert "reverses=True" in repr(mt.compare_segments([40, 800], [2000, 8000], [200, 220], [8000, 2000]))
+
+
+def test_rejection_includes_an_adjusted_p_value_equal_to_alpha():
+    # "Rejected when the adjusted p-value is <= alpha" (Holm 1979; Benjamini & Hochberg 1995 use <=).
+    # Dyadic numbers, so every product below is exact: BH's line k q / m is 1/8, 2/8, 3/8, 4/8.
+    p = np.array([0.125, 0.3, 0.375, 0.9])
+    np.testing.assert_array_equal(mt.adjust_pvalues(p, "bh", 0.5).reject, [True, True, True, False])
+    assert mt.adjust_pvalues([0.25], "bonferroni", 0.25).reject.all()
+    np.testing.assert_array_equal(multipletests(p, 0.5, "fdr_bh")[0], [True, True, True, False])
+
+
+def test_correlated_fwer_of_a_single_test_is_alpha_and_two_tests_match_scipy():
+    for rho in (0.0, 0.3, 0.9):
+        assert mt.familywise_error_correlated(1, rho, 0.05) == pytest.approx(0.05, abs=1e-9)
+    c = sps.norm.ppf(1 - 0.1 / 2)
+    for rho in (0.2, 0.7):
+        none = sps.multivariate_normal(np.zeros(2), [[1, rho], [rho, 1]]).cdf([c, c], lower_limit=[-c, -c])
+        assert mt.familywise_error_correlated(2, rho, 0.1) == pytest.approx(1 - none, abs=2e-4)
+
+
+def test_error_rates_against_a_per_family_count():
+    # Families chosen so that each convention differs: a family with only a TRUE rejection (no
+    # false positive, so not a family-wise error), one with a single FALSE rejection (FDP = 1),
+    # one with no rejection (FDP = 0, not 0 / 0).
+    reject = np.array([[False, True, False, False],    # only a true rejection
+                       [True, False, False, False],    # one false rejection
+                       [False, False, False, False],   # nothing
+                       [True, True, True, False]])     # two false, one true
+    is_null = np.array([True, False, True, False])
+    rates = mt.error_rates(reject, is_null)
+    assert rates.fwer.estimate == pytest.approx(2 / 4)
+    assert rates.fdr.estimate == pytest.approx((0 + 1 + 0 + 2 / 3) / 4)
+    assert rates.power.estimate == pytest.approx((1 / 2 + 0 + 0 + 1 / 2) / 4)
+    # an independent loop over families, on random rejections
+    rng = np.random.default_rng(12)
+    reject, is_null = rng.random((500, 6)) < 0.3, np.array([True, True, False, True, False, False])
+    v_, r_ = (reject & is_null).sum(1), reject.sum(1)
+    rates = mt.error_rates(reject, is_null)
+    assert rates.fwer.estimate == pytest.approx(np.mean([v > 0 for v in v_]))
+    assert rates.fdr.estimate == pytest.approx(np.mean([v / r if r else 0.0 for v, r in zip(v_, r_)]))
+
+
+def test_a_pooled_tie_is_not_a_reversal():
+    # B wins both segments (11% vs 10%, 91% vs 90%); pooled, both arms convert exactly 50%.
+    tie = mt.compare_segments([10, 90], [100, 100], [451, 3549], [4100, 3900])
+    assert (tie.rate_b > tie.rate_a).all() and tie.overall_a == tie.overall_b == 0.5
+    assert not tie.reverses
+
+
+def test_guardrail_harm_exactly_at_the_tolerance_is_tolerated():
+    # Dyadic numbers, exact in floating point: harm CI [0.25, 0.5] with tolerance 0.25.
+    reaches = mt.Metric("cart", -0.375, -0.5, -0.25, 0.01, tolerance=0.25)
+    assert mt.guardrail_status(reaches) == "unclear"        # not wholly beyond the tolerance
+    within = mt.Metric("cart", -0.125, -0.25, 0.0, 0.5, tolerance=0.25)
+    assert mt.guardrail_status(within) == "pass"            # harm up to exactly the tolerance
+    latency = mt.Metric("latency", 6.0, 4.0, 8.0, 0.01, higher_is_better=False, tolerance=4.0)
+    assert mt.guardrail_status(latency) == "unclear"
+
+
+def test_primary_p_value_equal_to_alpha_is_significant():
+    assert mt.decide(mt.Metric("ctr", 0.5, 0.25, 0.75, 0.0625), alpha=0.0625).decision == "ship"
+
+
+def test_secondary_metrics_are_corrected_at_the_given_alpha():
+    secondary = [_metric("cart", 0.01, p=0.04), _metric("dwell", 0.01, p=0.06)]
+    at_10 = mt.decide(_metric("ctr", 0.02, p=0.001), secondary=secondary, alpha=0.10)  # Holm: 0.08, 0.08
+    assert sum("0.08, significant" in r for r in at_10.reasons) == 2
+    at_05 = mt.decide(_metric("ctr", 0.02, p=0.001), secondary=secondary, alpha=0.05)
+    assert sum("0.08, not significant" in r for r in at_05.reasons) == 2

@@ -32,6 +32,25 @@ def test_figures_carry_their_labels_and_data():
     assert sum(np.allclose(c, red) for c in ax.collections[0].get_colors()) == 1  # the one miss
 
 
+def test_styles_give_each_line_its_own_look_and_keep_families_together():
+    x = np.linspace(0, 1, 5)
+    ys = {label: x + i for i, label in enumerate(plots.DESIGN_STYLES)}
+    ax = plots.lines(x, ys, xlabel="t", ylabel="y", title="t", styles=plots.DESIGN_STYLES,
+                     legend_loc="upper left", lw=9)
+    by_label = {line.get_label(): line for line in ax.get_lines()}
+    for label, style in plots.DESIGN_STYLES.items():
+        assert matplotlib.colors.to_hex(by_label[label].get_color()) == style["color"].lower()
+        assert by_label[label].get_linewidth() == style["lw"]       # the style wins over the shared kw
+    assert ax.get_legend()._loc == 2                                 # "upper left"
+    # one colour per family; each spending version is drawn above, thinner, so it never hides its classic design
+    for classic, spending in (("Pocock", "Lan-DeMets Pocock-type"),
+                              ("O'Brien-Fleming", "Lan-DeMets O'Brien-Fleming-type")):
+        a, b = plots.DESIGN_STYLES[classic], plots.DESIGN_STYLES[spending]
+        assert a["color"] == b["color"] and b["zorder"] > a["zorder"] and b["lw"] < a["lw"]
+    assert plots.DESIGN_STYLES["Pocock"]["color"] != plots.DESIGN_STYLES["O'Brien-Fleming"]["color"]
+    assert set(plots.DESIGN_LABELS.values()) == set(plots.DESIGN_STYLES)
+
+
 @pytest.mark.parametrize("call, name", [
     (lambda: plots.lines([1, 2], {"a": [1]}, xlabel="x", ylabel="y", title="t"), "ys"),
     (lambda: plots.lines([1, 2], {}, xlabel="x", ylabel="y", title="t"), "ys"),

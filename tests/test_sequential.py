@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy import optimize
 from scipy import stats as sps
 
 from labsupport import sequential as seq
@@ -89,6 +90,83 @@ def test_lan_demets_obf_matches_ldbounds_example():
                                [4.8769, 3.3569, 2.6803, 2.2898, 2.0310], atol=2e-4)
 
 
+def test_obrien_fleming_matches_rpact_to_seven_digits():
+    # rpact, tests/testthat/test-f_design_group_sequential.R: getDesignInverseNormal() defaults
+    # (kMax = 3, one-sided alpha = 0.025, O'Brien-Fleming): criticalValues 3.4710914, 2.4544323,
+    # 2.0040356. Two-sided at 0.05 differs only by paths crossing both boundaries (< 1e-9).
+    np.testing.assert_allclose(seq.group_sequential_bounds(3, 0.05, "obf"),
+                               [3.4710914, 2.4544323, 2.0040356], atol=2e-6)
+
+
+def test_pocock_type_spending_matches_published_values():
+    # Lan & DeMets (1983), as gsDesign's sfLDPocock: alpha(t) = alpha ln(1 + (e - 1) t), written
+    # out here, not taken from the library. rpact (same test file, 'asP', one-sided alpha 0.025,
+    # information rates 0.4 and 0.7): alphaSpent 0.013078429, 0.0197432, i.e. per tail.
+    t = np.array([0.1, 0.4, 0.5, 0.7, 1.0])
+    np.testing.assert_allclose(seq.spending(t, 0.05, "ld-pocock"), 0.05 * np.log(1 + (np.e - 1) * t), rtol=1e-12)
+    np.testing.assert_allclose(seq.spending(np.array([0.4, 0.7]), 0.05, "ld-pocock") / 2,
+                               [0.013078429, 0.0197432], rtol=2e-7)
+    # O'Brien-Fleming type, per tail 2 - 2 Phi(z_{alpha/4} / sqrt(t)) (gsDesign's sfLDOF at alpha/2)
+    np.testing.assert_allclose(seq.spending(t, 0.05, "ld-obf"),
+                               2 * (2 - 2 * sps.norm.cdf(sps.norm.isf(0.0125) / np.sqrt(t))), rtol=1e-12, atol=1e-15)
+
+
+def _mvn_spending_bounds(t, cumulative, two_sided=True, eps=1e-9):
+    """Spending bounds from scratch: at look k solve P(no earlier crossing, cross at k) = increment.
+
+    Uses scipy's multivariate normal CDF of (Z_1..Z_k) with corr sqrt(t_j / t_k); independent of
+    the library's recursion.
+    """
+    t = np.asarray(t, dtype=float)
+    bounds = []
+    for k in range(1, len(t) + 1):
+        tk = t[:k]
+        corr = np.sqrt(np.minimum.outer(tk, tk) / np.maximum.outer(tk, tk))
+        mvn = sps.multivariate_normal(np.zeros(k), corr, abseps=eps, releps=eps)
+
+        def inside(c):
+            upper = np.array(bounds + [c])
+            lower = -upper if two_sided else np.full(k, -np.inf)
+            return mvn.cdf(upper, lower_limit=lower, rng=np.random.default_rng(0)) if k > 1 else (
+                sps.norm.cdf(c) - (sps.norm.cdf(-c) if two_sided else 0.0))
+        spent = 1 - cumulative[k - 1]
+        bounds.append(optimize.brentq(lambda c: inside(c) - spent, 1.5, 4.0, xtol=1e-7))
+    return np.array(bounds)
+
+
+def test_the_from_scratch_spending_method_reproduces_rpact():
+    # rpact 'asP', one-sided alpha 0.025, information rates (0.4, 0.7): criticalValues 2.223875, 2.3050796.
+    spent = [0.013078429, 0.0197432]
+    np.testing.assert_allclose(_mvn_spending_bounds([0.4, 0.7], spent, two_sided=False),
+                               [2.223875, 2.3050796], atol=2e-6)
+
+
+def test_pocock_type_bounds_match_an_independent_computation():
+    t = np.arange(1, 4) / 3
+    spent = 0.05 * np.log(1 + (np.e - 1) * t)            # the published function, written out
+    expected = _mvn_spending_bounds(t, spent, eps=1e-7)
+    np.testing.assert_allclose(seq.group_sequential_bounds(3, 0.05, "ld-pocock"), expected, atol=1e-4)
+    # a linear spending alpha * t (a plausible slip) moves the first bound by far more than that
+    assert abs(sps.norm.isf(0.05 / 3 / 2) - expected[0]) > 0.02
+
+
+def test_crossing_probabilities_under_drift_match_the_bivariate_normal():
+    # Two looks, bounds c, score S = (S_1, S_2) with mean (theta, 2 theta) and cov [[1, 1], [1, 2]].
+    bounds, theta = np.array([2.5, 2.1]), 0.9
+    b1, b2 = bounds * np.sqrt([1, 2])
+    mvn = sps.multivariate_normal([theta, 2 * theta], [[1, 1], [1, 2]], abseps=1e-10, releps=1e-10)
+    rng = np.random.default_rng(0)
+    inside1 = sps.norm.cdf(b1 - theta) - sps.norm.cdf(-b1 - theta)
+    up2 = inside1 - mvn.cdf([b1, b2], lower_limit=[-b1, -np.inf], rng=rng)
+    low2 = mvn.cdf([b1, -b2], lower_limit=[-b1, -np.inf], rng=rng)
+    up, low = seq.crossing_probabilities(bounds, theta)
+    np.testing.assert_allclose(up, [sps.norm.sf(b1 - theta), up2], atol=1e-6)
+    np.testing.assert_allclose(low, [sps.norm.cdf(-b1 - theta), low2], atol=1e-6)
+    assert up.sum() > 100 * low.sum()  # a positive drift crosses the upper boundary
+    up_neg, low_neg = seq.crossing_probabilities(bounds, -theta)
+    np.testing.assert_allclose(up_neg, low, atol=1e-12)  # and the mirror image for a negative one
+
+
 def test_first_spending_bound_has_its_closed_form():
     # At the first look no path has stopped yet, so c_1 = z at two-sided level alpha(t_1).
     for kind in ("ld-obf", "ld-pocock"):
@@ -103,6 +181,26 @@ def test_spending_bounds_spend_exactly_the_planned_alpha(kind):
     planned = seq.spending(np.arange(1, looks + 1) / looks, 0.05, kind)
     np.testing.assert_allclose(np.cumsum(up + low), planned, atol=1e-9)
     np.testing.assert_allclose(up, low)  # symmetric: half of each look's alpha per tail
+
+
+def test_spending_defaults_and_t_zero_without_warnings():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # t = 0 divides by zero inside: no warning may escape
+        values = seq.spending(np.array([0.0, 0.3, 1.0]))
+    np.testing.assert_array_equal(values, seq.spending(np.array([0.0, 0.3, 1.0]), 0.05, "ld-obf"))
+    assert values[-1] == pytest.approx(0.05)
+    assert seq.spending(0.3, kind="ld-pocock") == pytest.approx(0.05 * np.log(1 + (np.e - 1) * 0.3))
+
+
+@pytest.mark.parametrize("kind", ["ld-obf", "ld-pocock"])
+def test_spending_bounds_with_many_looks(kind):
+    # 40 looks: late bounds sit far out on the score scale (c_k sqrt(k) > 13); the root finder must bracket them
+    looks = 40
+    up, low = seq.crossing_probabilities(seq.group_sequential_bounds(looks, 0.05, kind))
+    planned = 0.05 * np.log(1 + (np.e - 1) * np.arange(1, looks + 1) / looks) if kind == "ld-pocock" else \
+        4 * sps.norm.sf(sps.norm.isf(0.0125) / np.sqrt(np.arange(1, looks + 1) / looks))
+    np.testing.assert_allclose(np.cumsum(up + low), planned, atol=1e-9)
 
 
 def test_spending_functions_end_at_alpha():
@@ -183,6 +281,16 @@ def test_crossing_rule_agrees_with_the_z_test_on_the_same_draws():
     np.testing.assert_allclose(run.estimate, (succ_b[rows, last] - succ_a[rows, last]) / trials[last])
 
 
+def test_a_z_exactly_on_the_bound_does_not_reject():
+    # 2 users per arm, 0 vs 2 successes: pooled rate 1/2, SE 1/2, z = 2 exactly. The rule is |z| > c.
+    assert stats.two_proportion_ztest(0, 2, 2, 2).statistic == 2.0
+    run = seq.simulate_sequential(4000, np.array([2.0]), 2, p_a=0.5, rng=4)
+    rng = np.random.default_rng(4)
+    sa, sb = rng.binomial(2, 0.5, size=(4000, 1)), rng.binomial(2, 0.5, size=(4000, 1))
+    on_the_bound = np.abs(sb - sa)[:, 0] == 2
+    assert on_the_bound.sum() > 100 and not run.reject[on_the_bound].any()
+
+
 def test_early_stops_exaggerate_the_effect():
     bounds = seq.group_sequential_bounds(5, kind="obf")
     run = seq.simulate_sequential(N_SIMS, bounds, 500, 0.10, 0.11, rng=5)
@@ -190,6 +298,21 @@ def test_early_stops_exaggerate_the_effect():
     assert early.sum() > 100
     assert run.estimate[early].mean() > 0.011  # the true effect is 0.01
     assert "rejection rate" in repr(run)
+
+
+def test_simulation_defaults_and_results():
+    import dataclasses
+    # defaults: p = 0.10 (the feed's click-through), alpha = 0.05, an A/A test
+    assert seq.simulate_peeking(2000, 5, 100, rng=3) == seq.simulate_peeking(2000, 5, 100, p=0.10, alpha=0.05, rng=3)
+    bounds = np.full(3, 2.2)
+    run = seq.simulate_sequential(5000, bounds, 100, rng=3)
+    same = seq.simulate_sequential(5000, bounds, 100, p_a=0.10, p_b=0.10, rng=3)
+    np.testing.assert_array_equal(run.stop_look, same.stop_look)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        run.stop_look = None
+    rate = run.reject.mean()
+    assert f"rejection rate {rate:.4f} ± {np.sqrt(rate * (1 - rate) / 5000):.4f} SE" in repr(run)
+    assert "5,000 experiments" in repr(run)
 
 
 def test_simulations_are_reproducible_from_a_seed():

@@ -168,3 +168,51 @@ def test_srm_test_rejects_bad_input(kwargs, name):
 def test_sequential_and_simulation_reject_bad_input(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_mismatch_means_p_strictly_below_the_threshold():
+    p = srm.srm_test([600, 400]).p_value
+    assert not srm.srm_test([600, 400], threshold=p).mismatch
+    assert srm.srm_test([600, 400], threshold=np.nextafter(p, 1)).mismatch
+
+
+def test_sequential_p_values_use_the_given_concentration():
+    daily = np.array([[510, 490], [530, 470], [480, 520], [600, 400]])
+    for c in (2.0, 1000.0):
+        res = srm.sequential_srm(daily, concentration=c)
+        x = np.cumsum(daily, axis=0)
+        a = c * np.array([0.5, 0.5])
+        ref = [sps.dirichlet_multinomial.logpmf(row, a, row.sum()) - sps.multinomial.logpmf(row, row.sum(), [0.5, 0.5])
+               for row in x]
+        np.testing.assert_allclose(res.p_values, np.minimum.accumulate(np.minimum(1, np.exp(-np.array(ref)))),
+                                   rtol=1e-9)
+
+
+def _draws(n_sims, days, users, weights, seed):
+    # daily_alarms draws rng.multinomial(users, actual, size=(n_sims, days)) first, with the seed given
+    return np.random.default_rng(seed).multinomial(users, weights, size=(n_sims, days))
+
+
+@pytest.mark.parametrize("weights, actual", [((0.5, 0.5), None), ((0.2, 0.3, 0.5), (0.21, 0.29, 0.5))])
+def test_daily_alarms_equal_checks_of_the_cumulative_counts(weights, actual):
+    # Independent reference: scipy's chi-square on each day's cumulative counts, an alarm "so far".
+    n_sims, days, users, threshold = 300, 6, 2_000, 0.05
+    got = srm.daily_alarms(n_sims, days, users, weights, threshold, actual_weights=actual, rng=5)
+    daily = _draws(n_sims, days, users, actual or weights, 5)
+    cum = np.cumsum(daily, axis=1)
+    p = np.array([[sps.chisquare(cum[i, d], cum[i, d].sum() * np.asarray(weights)).pvalue
+                   for d in range(days)] for i in range(n_sims)])
+    np.testing.assert_array_equal(got, np.logical_or.accumulate(p < threshold, axis=1))
+    seq = srm.daily_alarms(n_sims, days, users, weights, threshold, method="sequential",
+                           actual_weights=actual, rng=5, concentration=30.0)
+    ref = srm.sequential_srm(daily, weights, threshold, concentration=30.0).p_values < threshold
+    np.testing.assert_array_equal(seq, np.logical_or.accumulate(ref, axis=1))
+
+
+def test_daily_chisquare_false_alarms_match_the_exact_peeking_error():
+    # Armitage, McPherson & Rowe (1969): repeated two-sided tests on accumulating normal data;
+    # labsupport.sequential.peeking_type1_error integrates it numerically (0.2802 for 30 looks at 0.05).
+    from labsupport import sequential
+    for days, threshold in ((30, 0.05), (10, 0.01)):
+        alarms = srm.daily_alarms(N_SIMS, days, 10_000, threshold=threshold, rng=np.random.default_rng(days))
+        assert _in_band(alarms[:, -1].mean(), sequential.peeking_type1_error(days, threshold))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 import numpy as np
@@ -9,7 +10,7 @@ from scipy import stats as _sps
 
 from .. import assignment as _asg
 from .. import stats as _stats
-from . import BAND_LEVEL, call, describe, expect_int, expect_number, fail, task
+from . import BAND_LEVEL, call, describe, expect_int, expect_number, expect_real, fail, task
 
 N_IDS = 10_000
 _VARIANTS = ("A", "B")
@@ -19,16 +20,31 @@ _VARIANTS = ("A", "B")
 def task1(fn):
     rng = np.random.default_rng(501)
     skewed = np.concatenate([rng.integers(0, 20, 3_000), np.zeros(60, dtype=int)])
-    cases = [(rng.integers(0, 50, 5_000), 50), (skewed, 20), (rng.integers(0, 8, 40), 10)]
+    cases = [(rng.integers(0, 50, 5_000), 50), (skewed, 20), (rng.integers(0, 8, 40), 10),
+             (rng.integers(3, 12, 400), 12)]
     for buckets, n_buckets in cases:
-        p = call(fn, buckets.copy(), n_buckets)
-        reference = _sps.chisquare(np.bincount(buckets, minlength=n_buckets)).pvalue
+        p = expect_real(call(fn, buckets.copy(), n_buckets), "the p-value", "Return the p-value as a float.")
+        counts = np.bincount(buckets, minlength=n_buckets)
+        reference = _sps.chisquare(counts)
         seen = np.unique(buckets, return_counts=True)[1]
-        if n_buckets > len(seen) and np.isclose(p, _sps.chisquare(seen).pvalue, rtol=1e-6):
-            fail("your test ignores the empty buckets: a bucket nobody hashed to still counts, with 0 users.")
-        expect_number(p, reference, what=f"the p-value for {len(buckets):,} ids in {n_buckets} buckets", rel=1e-6,
-                      hint="count the ids in every bucket 0 .. n_buckets - 1, then run a chi-square "
-                           "goodness-of-fit test against equal expected counts.")
+        mistakes = [
+            (reference.statistic, "you returned the chi-square statistic; return its p-value, a number in [0, 1]."),
+            (1 - reference.pvalue, "that looks like the lower tail; the p-value is the UPPER tail of the chi-square "
+                                   "distribution."),
+            (_sps.chisquare(seen).pvalue, "your test ignores the empty buckets: a bucket nobody hashed to still "
+                                          "counts, with 0 users."),
+            (_sps.chisquare(np.bincount(buckets)).pvalue, "your test ignores the empty buckets at the top: a "
+                                                          "bucket nobody hashed to still counts, with 0 users."),
+            (_sps.chi2.sf(reference.statistic, n_buckets), "check the degrees of freedom: number of buckets minus one."),
+            (_sps.kstest(buckets, "randint", args=(0, n_buckets)).pvalue,
+             "that is a Kolmogorov-Smirnov test of the bucket numbers; the task asks for the chi-square "
+             "goodness-of-fit test of the bucket COUNTS."),
+        ]
+        for wrong, hint in mistakes:
+            if np.isclose(p, wrong, rtol=1e-6) and not np.isclose(wrong, reference.pvalue, rtol=1e-6):
+                fail(hint)
+        expect_number(p, reference.pvalue, what=f"the p-value for {len(buckets):,} ids in {n_buckets} buckets",
+                      rel=1e-6, hint="Under uniformity every bucket expects len(buckets) / n_buckets units.")
     return "your test matches scipy.stats.chisquare on the bucket counts."
 
 
@@ -66,6 +82,15 @@ def task2(fn):
         fail(f"{moved} of the {int(was_in.sum())} users exposed at 10% changed variant or left at 50%. "
              "Decide 'in traffic' and 'which variant' from two independent buckets (two different salts), "
              "so that the traffic share never enters the variant decision.")
+    other_low = _variants(fn, ids, "button", 0.1)
+    both_low = (low != None) & (other_low != None)  # noqa: E711
+    lo, hi = _stats.binomial_band(0.1 * 0.1, N_IDS, BAND_LEVEL)
+    if both_low.mean() > hi:
+        fail(f"at 10% traffic, {int(both_low.sum())} of the {int((low != None).sum())} users of experiment "  # noqa: E711
+             "'feed' are also in experiment 'button', about 1 in 10 would be chance: the traffic decision must "
+             "use the salt too, or every experiment at 10% gets the same users.")
+    _in_band(both_low.mean(), 0.01, N_IDS, "the share of users in both experiments at 10% traffic",
+             "the traffic decision of each experiment should be independent of the other's.")
     other = _variants(fn, ids, "button", 0.5)
     both = exposed & (other != None)  # noqa: E711
     _in_band(np.mean(high[both] == other[both]), 0.5, int(both.sum()),
@@ -75,8 +100,10 @@ def task2(fn):
 
 
 def _good(unit_id, traffic):
-    exp = _asg.Experiment("check-good", {"A": 0.5, "B": 0.5}, traffic=traffic)
-    return exp.assign(unit_id)
+    # the two-hash design of labsupport.assignment.Experiment, written with bucket() so that it is fast
+    if _asg.bucket(unit_id, "check-good:traffic") >= traffic * _asg.BUCKETS:
+        return None
+    return "A" if _asg.bucket(unit_id, "check-good:variant") < _asg.BUCKETS // 2 else "B"
 
 
 def _rescaled(unit_id, traffic):
@@ -86,31 +113,58 @@ def _rescaled(unit_id, traffic):
     return "A" if b / (traffic * _asg.BUCKETS) < 0.5 else "B"
 
 
-def _switches(assign, ids, low, high, count_new=False):
-    before = [assign(u, low) for u in ids]
-    after = [assign(u, high) for u in ids]
-    return sum(a != b and (count_new or a is not None) for a, b in zip(before, after))
+def _reshuffled(unit_id, traffic):
+    # the traffic share enters the traffic hash: raising it lets some users in and pushes others out
+    if _asg.bucket(unit_id, f"check-reshuffle:{traffic}") >= traffic * _asg.BUCKETS:
+        return None
+    return "A" if _asg.bucket(unit_id, "check-reshuffle:variant") < _asg.BUCKETS // 2 else "B"
+
+
+@functools.lru_cache(maxsize=None)
+def _answers(assign, n_ids, traffic):
+    return tuple(assign(u, traffic) for u in range(n_ids))
+
+
+def _switches(assign, ids, low, high, count_new=False, count_exits=True, among_high=False):
+    before, after = _answers(assign, len(ids), low), _answers(assign, len(ids), high)
+    if among_high:
+        before, after = after, before
+    return sum(a != b and (count_new or a is not None) and (count_exits or b is not None)
+               for a, b in zip(before, after))
+
+
+_SWITCH_CASES = (("a two-hash assigner", _good, 0.1, 0.5), ("the rescaling assigner", _rescaled, 0.1, 0.5),
+                 ("the rescaling assigner", _rescaled, 0.2, 0.3),
+                 ("an assigner that reshuffles its traffic", _reshuffled, 0.2, 0.4))
+_SWITCH_MISTAKES = (
+    (dict(count_new=True), "you also count users who were not exposed at the lower traffic: a newly admitted user "
+                           "(None -> a variant) is the ramp-up working, not a switch."),
+    (dict(count_exits=False), "a user who had a variant at the lower traffic and None at the higher one has left "
+                              "the test: that counts as a switch too (their data now mixes exposed and unexposed days)."),
+    (dict(among_high=True), "you count among the users exposed at the HIGHER traffic; count among those exposed at "
+                            "the lower one."),
+)
 
 
 @task("task 3: a test that counts switching users")
 def task3(fn):
     ids = list(range(3_000))
-    for name, assign, low, high in (("a two-hash assigner", _good, 0.1, 0.5),
-                                    ("the rescaling assigner", _rescaled, 0.1, 0.5),
-                                    ("the rescaling assigner", _rescaled, 0.2, 0.3)):
+    answers = []
+    for name, assign, low, high in _SWITCH_CASES:
         got = call(fn, assign, list(ids), low, high)
         if isinstance(got, np.integer):
             got = int(got)
         if not isinstance(got, numbers.Integral) or isinstance(got, bool):
             fail(f"return the number of switching users as an int; your function returned {describe(got)}.")
-        reference = _switches(assign, ids, low, high)
-        if got != reference and got == _switches(assign, ids, low, high, count_new=True):
-            fail("you also count users who were not exposed at the lower traffic: a newly admitted user "
-                 "(None -> a variant) is the ramp-up working, not a switch.")
-        expect_int(got, reference,
-                   what=f"the count for {name} from {low:.0%} to {high:.0%}",
-                   hint="among users with a variant at the lower traffic, count those whose answer at the "
-                        "higher traffic differs.")
+        answers.append(got)
+    references = [_switches(assign, ids, low, high) for _, assign, low, high in _SWITCH_CASES]
+    for changes, hint in _SWITCH_MISTAKES:
+        theirs = [_switches(assign, ids, low, high, **changes) for _, assign, low, high in _SWITCH_CASES]
+        if answers == theirs != references:
+            fail(hint)
+    for got, reference, (name, _, low, high) in zip(answers, references, _SWITCH_CASES):
+        expect_int(got, reference, what=f"the count for {name} from {low:.0%} to {high:.0%}",
+                   hint="Count each user once, among those with a variant at the lower traffic.")
     return "your test catches the rescaling recipe and passes the two-hash design."
 
 
