@@ -331,3 +331,78 @@ def test_secondary_metrics_are_corrected_at_the_given_alpha():
     assert sum("0.08, significant" in r for r in at_10.reasons) == 2
     at_05 = mt.decide(_metric("ctr", 0.02, p=0.001), secondary=secondary, alpha=0.05)
     assert sum("0.08, not significant" in r for r in at_05.reasons) == 2
+
+
+def test_results_are_frozen():
+    import dataclasses
+    reject = np.array([[True, False], [False, False]])
+    results = [mt.adjust_pvalues([0.01, 0.2]), mt.error_rates(reject, [True, False]),
+               mt.compare_segments([1], [10], [2], [10]), WIN, mt.decide(WIN)]
+    for result in results:
+        field = dataclasses.fields(result)[0].name
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(result, field, None)
+
+
+def test_repr_of_batched_families():
+    p = np.full((2, 3, 4), 0.5)
+    p[..., 0] = 0.001                      # one rejection per family of 4
+    assert repr(mt.adjust_pvalues(p, "bonferroni")) == \
+        "Adjusted(bonferroni, alpha=0.05: (2, 3) families of 4, mean rejections 1)"
+
+
+def test_error_rates_accept_zero_one_indicators():
+    reject = np.array([[1, 0, 1], [0, 1, 1], [0, 0, 0]])
+    as_bool = mt.error_rates(reject.astype(bool), [True, False, False])
+    for other in (mt.error_rates(reject, [1, 0, 0]), mt.error_rates(reject.astype(float), np.array([1.0, 0, 0]))):
+        for a, b in zip((as_bool.fwer, as_bool.fdr, as_bool.power), (other.fwer, other.fdr, other.power)):
+            assert (a.estimate, a.se, a.n) == pytest.approx((b.estimate, b.se, b.n))
+    all_null = mt.error_rates(np.zeros((5, 3), dtype=bool), [True, True, True])
+    assert np.isnan(all_null.power.estimate) and all_null.power.n == 5     # n counts the simulated families
+
+
+def test_compare_segments_with_one_segment_and_single_trials():
+    one = mt.compare_segments([30], [100], [40], [100])
+    assert one.overall_b > one.overall_a and not one.reverses
+    tiny = mt.compare_segments([0, 1], [1, 1], [1, 0], [1, 1])      # one trial per segment is allowed
+    assert tiny.rate_a.tolist() == [0.0, 1.0] and not tiny.reverses
+
+
+@pytest.mark.parametrize("args, name", [
+    (([1, 2], [10], [1], [10]), "successes_a has 2"),
+    (([1], [10, 10], [1], [10]), "trials_a has 2"),
+    (([1], [10], [1, 2], [10]), "successes_b has 2"),
+    (([1], [10], [1], [10, 10]), "trials_b has 2"),
+    (([0], [0], [1], [10]), "trials_a"),
+    (([1], [10], [0], [0]), "trials_b"),
+])
+def test_compare_segments_names_the_bad_argument(args, name):
+    with pytest.raises(ValueError, match=name):
+        mt.compare_segments(*args)
+
+
+def test_decision_defaults():
+    assert mt.Decision("ship").reasons == ()
+    borderline = mt.Metric("ctr", 0.02, 0.0, 0.04, 0.052)
+    assert mt.decide(borderline).decision == "don't ship"          # default alpha 0.05
+    assert mt.decide(borderline, alpha=0.06).decision == "ship"
+
+
+def test_primary_direction_at_zero_and_below_one():
+    # A significant primary is a win only in its good direction: a zero estimate is not a win, and a
+    # latency rise of half a millisecond is a loss.
+    assert mt.decide(mt.Metric("ctr", 0.0, -0.001, 0.001, 0.01)).decision == "don't ship"
+    assert mt.decide(mt.Metric("latency", 0.0, -0.1, 0.1, 0.01, higher_is_better=False)).decision == "don't ship"
+    assert mt.decide(mt.Metric("latency", 0.5, 0.2, 0.8, 0.001, higher_is_better=False)).decision == "don't ship"
+
+
+def test_correlated_fwer_against_an_independent_quadrature():
+    # Simpson's rule on 400,001 points over [-12, 12], written out here: agreement to 1e-12.
+    from scipy import integrate, special
+    u = np.linspace(-12, 12, 400_001)
+    for m, rho, alpha in ((10, 0.5, 0.05), (3, 0.9, 0.01), (50, 0.3, 0.1)):
+        c = sps.norm.ppf(1 - alpha / 2)
+        s, r = np.sqrt(rho), np.sqrt(1 - rho)
+        inside = special.ndtr((c - s * u) / r) - special.ndtr((-c - s * u) / r)
+        ref = 1 - integrate.simpson(np.exp(-u * u / 2) / np.sqrt(2 * np.pi) * inside**m, x=u)
+        assert mt.familywise_error_correlated(m, rho, alpha) == pytest.approx(ref, abs=1e-12)

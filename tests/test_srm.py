@@ -216,3 +216,43 @@ def test_daily_chisquare_false_alarms_match_the_exact_peeking_error():
     for days, threshold in ((30, 0.05), (10, 0.01)):
         alarms = srm.daily_alarms(N_SIMS, days, 10_000, threshold=threshold, rng=np.random.default_rng(days))
         assert _in_band(alarms[:, -1].mean(), sequential.peeking_type1_error(days, threshold))
+
+
+def test_results_are_frozen():
+    import dataclasses
+    for result in (srm.srm_test([600, 400]), srm.sequential_srm([[600, 400]])):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            result.threshold = 0.5
+
+
+def test_a_sequential_p_value_equal_to_the_threshold_is_no_mismatch():
+    daily = [[600, 400]]
+    p = srm.sequential_srm(daily).p_value
+    assert 0 < p < 1
+    assert not srm.sequential_srm(daily, threshold=p).mismatch
+    assert srm.sequential_srm(daily, threshold=np.nextafter(p, 1)).mismatch
+
+
+def test_daily_alarms_need_p_strictly_below_the_threshold():
+    # 10 users a day: the p-values take few values; set the threshold exactly at that of an 8 / 2 split.
+    threshold = srm.srm_test([8, 2]).p_value
+    got = srm.daily_alarms(2_000, 1, 10, threshold=threshold, rng=3)[:, 0]
+    in_a = _draws(2_000, 1, 10, (0.5, 0.5), 3)[:, 0, 0]
+    np.testing.assert_array_equal(got, np.isin(in_a, [0, 1, 9, 10]))   # 8 / 2 and 2 / 8 do not alarm
+    assert np.isin(in_a, [2, 8]).any()
+
+
+def test_documented_defaults():
+    # COURSE.md's API: srm_test(observed_counts, expected_weights=None, threshold=0.001); the sequential
+    # test's concentration 100 (module docstring), used by the simulation too.
+    import inspect
+    assert srm.srm_test([600, 400]).threshold == 0.001
+    assert srm.sequential_srm([[600, 400]]).threshold == 0.001
+    defaults = {k: p.default for k, p in inspect.signature(srm.daily_alarms).parameters.items()}
+    assert defaults["threshold"] == 0.001 and defaults["concentration"] == 100.0
+    assert inspect.signature(srm.sequential_srm).parameters["concentration"].default == 100.0
+
+
+def test_sequential_weights_error_names_the_daily_counts():
+    with pytest.raises(ValueError, match="expected_weights and daily_counts must have the same length"):
+        srm.sequential_srm([[10, 12]], (0.4, 0.4, 0.2))

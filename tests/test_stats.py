@@ -205,8 +205,8 @@ def test_results_are_frozen_and_readable():
     for obj, field in ((res, "p_value"), (lift, "low"), (rate, "se")):
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(obj, field, 0.0)
-    assert "95% CI" in repr(res) and "95% CI" in repr(stats.welch_ttest([1.0, 2.0, 4.0], [2.0, 3.0, 7.0]))
-    assert lift.level == pytest.approx(0.9) and "90% CI" in repr(lift)
+    assert ", 95% CI [" in repr(res) and ", 95% CI [" in repr(stats.welch_ttest([1.0, 2.0, 4.0], [2.0, 3.0, 7.0]))
+    assert lift.level == pytest.approx(0.9) and ", 90% CI [" in repr(lift)
     assert res.alpha == 0.05 and stats.mann_whitney([1.0, 2.0], [3.0, 4.0]).alpha == 0.05
     assert stats.welch_ttest([1.0, 2.0, 4.0], [2.0, 3.0, 7.0]).alpha == 0.05
 
@@ -236,7 +236,15 @@ def test_mann_whitney_small_samples_use_the_normal_approximation():
     sd = np.sqrt(4 * 5 * (4 + 5 + 1) / 12)
     z = (abs(u - 10) - 0.5) / sd
     assert stats.mann_whitney(a, b).p_value == pytest.approx(2 * sps.norm.sf(z), rel=1e-10)
-    assert stats.mann_whitney([1.0], [2.0, 3.0]).estimate == 1.0   # one observation per arm is enough
+    assert stats.mann_whitney([1.0], [2.0, 3.0]).estimate == 1.0   # one observation in an arm is enough
+    assert stats.mann_whitney([1.0, 2.0], [1.5]).estimate == 0.5
+
+
+def test_smallest_valid_counts():
+    res = stats.two_proportion_ztest(0, 1, 1, 1)                 # one user per arm is a valid (tiny) test
+    assert res.estimate == 1.0 and res.statistic == pytest.approx(np.sqrt(2))
+    assert stats.clopper_pearson(0, 1) == pytest.approx((0.0, 0.975))
+    assert stats.clopper_pearson(1, 1) == pytest.approx((0.025, 1.0))
 
 
 def test_zero_variance_cases_raise_no_warnings():
