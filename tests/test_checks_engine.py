@@ -109,3 +109,21 @@ def test_passed_runs_the_cell_only_when_the_task_passes(capsys):
     assert passed(double_check, "stub_double_named") is False
     assert "once task 9: double passes" in capsys.readouterr().out
     assert passed(double_check, "never_defined") is False
+
+
+def test_simulated_shares_are_whole_counts_and_move_with_the_seed():
+    from labsupport.checks import expect_counted, expect_varies, is_count_share
+
+    assert is_count_share(0.25, 1_000) and not is_count_share(0.2501234, 1_000)
+
+    @task("task 7: simulate")
+    def simulate_check(fn):
+        value = call(fn, np.random.default_rng(1))
+        expect_counted(value, 1_000, "the rate")
+        expect_varies(fn, (), value, (2, 3), "the rate")
+
+    assert simulate_check(lambda rng: rng.binomial(1_000, 0.3) / 1_000).status == PASSED
+    formula = simulate_check(lambda rng: 0.3 + 1e-7)
+    assert formula.status == TRY_AGAIN and "count of simulated experiments" in formula.message
+    constant = simulate_check(lambda rng: 0.3)
+    assert constant.status == TRY_AGAIN and "different seeds" in constant.message

@@ -201,6 +201,30 @@ def same_seed_result(fn, *args, seed=99, what="answers"):
     return first
 
 
+def is_count_share(value, n_sims) -> bool:
+    """True when ``value`` is a whole number of experiments divided by ``n_sims`` (a simulated share)."""
+    count = float(value) * n_sims
+    return abs(count - round(count)) <= 1e-6
+
+
+def expect_counted(value, n_sims, what, hint=""):
+    """``value`` is a simulated share: a whole number of experiments divided by ``n_sims``.
+
+    A closed form computed where a simulation was asked almost never is.
+    """
+    if not is_count_share(value, n_sims):
+        fail(f"{what} is not a count of simulated experiments divided by n_sims = {n_sims:,}: "
+             + (hint or "did you compute a formula instead of simulating the experiments and counting?"))
+
+
+def expect_varies(fn, args, value, seeds, what):
+    """A Monte Carlo answer changes with the seed; a closed form does not."""
+    others = [call(fn, *args, np.random.default_rng(seed)) for seed in seeds]
+    if all(np.isclose(float(np.asarray(o, dtype=float)), value, rtol=0, atol=0) for o in others):
+        fail(f"{what} is the same for {len(seeds) + 1} different seeds: a simulation's answer moves with "
+             "its random draws. Did you return a formula's value instead of simulating?")
+
+
 def expect_between(value, low, high, *, what, hint=""):
     """``value`` is one real number in [low, high] (for Monte Carlo answers)."""
     if not low <= expect_real(value, what, hint) <= high:

@@ -16,8 +16,8 @@ from scipy import stats as _sps
 
 from .. import power as _power
 from .. import stats as _stats
-from . import (BAND_LEVEL, call, describe, expect_int, expect_number, expect_real, expect_share, expect_type,
-               fail, same_seed_result, task)
+from . import (BAND_LEVEL, call, describe, expect_counted, expect_int, expect_number, expect_real, expect_share,
+               expect_type, expect_varies, fail, same_seed_result, task)
 
 DAYS = 14
 
@@ -119,22 +119,6 @@ _POWER_HINTS = {
     "one tail": "you count rejections in one direction only; a two-sided test also rejects when B is "
                 "significantly *worse* (z < -1.96).",
 }
-
-
-def expect_counted(value, n_sims, what):
-    """A simulated share is a whole number of experiments divided by ``n_sims``."""
-    count = value * n_sims
-    if abs(count - round(count)) > 1e-6:
-        fail(f"{what} is not a count of simulated experiments divided by n_sims = {n_sims:,}: did you "
-             "compute a formula instead of simulating the experiments and counting rejections?")
-
-
-def expect_varies(fn, args, value, seeds, what):
-    """A Monte Carlo answer changes with the seed; a closed form does not."""
-    others = [call(fn, *args, np.random.default_rng(seed)) for seed in seeds]
-    if all(np.isclose(float(np.asarray(o, dtype=float)), value, rtol=0, atol=0) for o in others):
-        fail(f"{what} is the same for {len(seeds) + 1} different seeds: a simulation's answer moves with "
-             "its random draws. Did you return a formula's value instead of simulating?")
 
 
 def _expect_rate(value, n_sims, exact, what, hints, generic_low, generic_high):

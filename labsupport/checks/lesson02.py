@@ -19,8 +19,9 @@ from scipy import stats as _sps
 from .. import power as _power
 from .. import sequential as _seq
 from .. import stats as _stats
-from . import BAND_LEVEL, call, describe, expect_int, expect_share, expect_type, fail, same_seed_result, task
-from .lesson01 import exact_rejection_rates, expect_counted, expect_varies
+from . import (BAND_LEVEL, call, describe, expect_counted, expect_int, expect_share, expect_type, expect_varies, fail,
+               same_seed_result, task)
+from .lesson01 import exact_rejection_rates
 
 _Z = _sps.norm.isf(0.025)
 _Z_BAND = _sps.norm.isf((1 - BAND_LEVEL) / 2)  # 4.42: the check's band in standard errors

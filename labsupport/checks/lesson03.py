@@ -7,7 +7,7 @@ import numpy as np
 from .. import multiple as _mt
 from .. import stats as _stats
 from . import (BAND_LEVEL, call, describe, expect_array, expect_between, expect_int, expect_real, expect_share,
-               expect_type, fail, same_seed_result, task)
+               expect_type, fail, is_count_share, same_seed_result, task)
 
 # Benjamini & Hochberg (1995), J. R. Statist. Soc. B 57(1), 289-300: the worked example.
 BH1995 = np.array([0.0001, 0.0004, 0.0019, 0.0095, 0.0201, 0.0278, 0.0298, 0.0344, 0.0459,
@@ -315,7 +315,7 @@ def task5(fn):
 
 
 def _shares_of(values, n_sims):
-    return all(abs(v * n_sims - round(v * n_sims)) < 1e-6 for v in values)
+    return all(is_count_share(v, n_sims) for v in values)
 
 
 @task("task 6: FWER of correlated metrics by simulation")

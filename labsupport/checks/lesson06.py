@@ -11,7 +11,7 @@ from scipy import stats as _sps
 
 from .. import interference as _itf
 from . import (BAND_LEVEL, call, describe, expect_array, expect_between, expect_number, expect_real, fail,
-               same_seed_result, task)
+               is_count_share, same_seed_result, task)
 
 N_PERIODS = 336
 # A chosen (window, burn-in) passes if its RMSE is within this factor of the best candidate's.
@@ -368,7 +368,7 @@ def task5(fn):
                  zip(_pair(result, "(user_rate, cluster_rate)"), ("user_rate", "cluster_rate"))]
         for value, name in zip(rates, ("user_rate", "cluster_rate")):
             expect_between(value, 0.0, 1.0, what=name, hint="a rate is a share of simulated experiments.")
-            if abs(value * n_sims - round(value * n_sims)) > 1e-6:
+            if not is_count_share(value, n_sims):
                 fail(f"{name} is not a share of your {n_sims:,} simulated experiments (a whole number of them "
                      "divided by n_sims): simulate the experiments rather than using a formula such as "
                      "2 Phi(-z / sqrt(deff)).")

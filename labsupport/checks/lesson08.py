@@ -8,8 +8,8 @@ import numpy as np
 from scipy import stats
 
 from .. import always_valid as av
-from . import (BAND_LEVEL, call, expect_array, expect_between, expect_real, expect_type, fail, same_seed_result,
-               task)
+from . import (BAND_LEVEL, call, expect_array, expect_between, expect_real, expect_type, fail, is_count_share,
+               same_seed_result, task)
 
 REFERENCE_SIMS = 40_000
 Z_BAND = 4.5  # combined standard errors a correct Monte Carlo answer falls within (about BAND_LEVEL)
@@ -45,10 +45,6 @@ def _in_band(value, reference, n_learner):
     return abs(value - reference) <= Z_BAND * se + 1e-3
 
 
-def _is_share_of(value, n_sims):
-    return abs(value * n_sims - round(value * n_sims)) < 1e-6
-
-
 @task("Task 1 (naive peeking vs always-valid p-values)")
 def task1(peeking_error_rates):
     n_sims, n_max = 4_000, 200
@@ -66,7 +62,7 @@ def task1(peeking_error_rates):
         rates = [expect_real(r, name, "a rate is one number.") for r, name in zip(result, ("naive_rate", "msprt_rate"))]
         for value, name in zip(rates, ("naive_rate", "msprt_rate")):
             expect_between(value, 0.0, 1.0, what=name, hint="a rate is a share of simulated experiments.")
-            if not _is_share_of(value, n_sims):
+            if not is_count_share(value, n_sims):
                 fail(f"{name} is not a share of your {n_sims:,} simulated experiments (a whole number of them "
                      f"divided by n_sims): simulate the streams rather than using a formula.")
         answers.append(rates)
