@@ -1,6 +1,7 @@
 """The exercise-check engine: feedback and hints, never a traceback, never the answer."""
 
 import numpy as np
+import pytest
 
 from checkhelpers import GLOBAL_RNG
 from labsupport.checks import (NOT_DONE, PASSED, TRY_AGAIN, call, expect_array, expect_between,
@@ -127,3 +128,15 @@ def test_simulated_shares_are_whole_counts_and_move_with_the_seed():
     assert formula.status == TRY_AGAIN and "count of simulated experiments" in formula.message
     constant = simulate_check(lambda rng: 0.3)
     assert constant.status == TRY_AGAIN and "different seeds" in constant.message
+
+
+def test_share_band_is_the_binomial_band_or_a_combined_band():
+    from scipy import stats as sps
+
+    from labsupport import stats
+    from labsupport.checks import BAND_LEVEL, Z_BAND, share_band
+
+    assert 2 * sps.norm.sf(Z_BAND) == pytest.approx(1 - BAND_LEVEL)
+    assert share_band(0.05, 20_000) == stats.binomial_band(0.05, 20_000, BAND_LEVEL)
+    low, high = share_band(0.2, 4_000, 40_000)
+    assert (high - low) / 2 == pytest.approx(Z_BAND * (0.2 * 0.8 * (1 / 4_000 + 1 / 40_000)) ** 0.5)

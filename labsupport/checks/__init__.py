@@ -25,11 +25,14 @@ import numbers
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import norm as _norm
 
 PASSED, NOT_DONE, TRY_AGAIN = "passed", "not done yet", "try again"
 # Monte Carlo answers are compared with a binomial band at this level: a correct simulation
 # falls outside it about once in 100,000 comparisons, so "try again" almost surely means a bug.
 BAND_LEVEL = 0.99999
+# The same band in standard errors (4.42), for answers compared with a simulated reference.
+Z_BAND = float(_norm.isf((1 - BAND_LEVEL) / 2))
 _SYMBOL = {PASSED: "[passed]", NOT_DONE: "[not done yet]", TRY_AGAIN: "[try again]"}
 
 
@@ -199,6 +202,19 @@ def same_seed_result(fn, *args, seed=99, what="answers"):
         fail(f"two calls with the same seed gave different {what}: draw every random number from "
              "the `rng` argument, not from np.random.")
     return first
+
+
+def share_band(reference, n_sims, ref_sims=None) -> tuple[float, float]:
+    """Where a correct simulated share from ``n_sims`` experiments falls around ``reference``.
+
+    With ``ref_sims``, the reference is itself simulated (from that many experiments): the band
+    is Z_BAND combined standard errors; without, it is the binomial band at BAND_LEVEL.
+    """
+    if ref_sims is None:
+        from ..stats import binomial_band
+        return binomial_band(reference, n_sims, BAND_LEVEL)
+    half = Z_BAND * float(np.sqrt(reference * (1 - reference) * (1 / n_sims + 1 / ref_sims)))
+    return reference - half, reference + half
 
 
 def is_count_share(value, n_sims) -> bool:

@@ -18,13 +18,11 @@ from scipy import stats as _sps
 
 from .. import power as _power
 from .. import sequential as _seq
-from .. import stats as _stats
-from . import (BAND_LEVEL, call, describe, expect_counted, expect_int, expect_share, expect_type, expect_varies, fail,
+from . import (BAND_LEVEL, Z_BAND, call, share_band, describe, expect_counted, expect_int, expect_share, expect_type, expect_varies, fail,
                same_seed_result, task)
 from .lesson01 import exact_rejection_rates
 
 _Z = _sps.norm.isf(0.025)
-_Z_BAND = _sps.norm.isf((1 - BAND_LEVEL) / 2)  # 4.42: the check's band in standard errors
 
 # Reference A/A rates of the pooled z test at |z| > 1.96 on every day (a zero SE is never
 # significant), from REF_SIMS simulated experiments each: labsupport.sequential.simulate_sequential
@@ -47,11 +45,7 @@ DISCRETE = 0.0015
 
 def _band(reference, n_sims, ref_sims=None, allowance=0.0):
     """Where a correct share from ``n_sims`` experiments falls, around a reference from ``ref_sims``."""
-    if ref_sims is None:
-        low, high = _stats.binomial_band(reference, n_sims, BAND_LEVEL)
-    else:
-        half = _Z_BAND * math.sqrt(reference * (1 - reference) * (1 / n_sims + 1 / ref_sims))
-        low, high = reference - half, reference + half
+    low, high = share_band(reference, n_sims, ref_sims)
     return low - allowance, high + allowance
 
 
@@ -138,7 +132,7 @@ def task2(fn):
     k = np.arange(1, days + 1)
     mean_day = float(share @ k)
     sd_day = math.sqrt(float(share @ (k - mean_day) ** 2))
-    half = _Z_BAND * sd_day * math.sqrt(1 / stopped.sum() + 1 / (REF_SIMS * first.sum()))
+    half = Z_BAND * sd_day * math.sqrt(1 / stopped.sum() + 1 / (REF_SIMS * first.sum()))
     mean = result[stopped].mean()
     if not mean_day - half <= mean <= mean_day + half:
         fail("the average significant day among false positives is "

@@ -9,7 +9,7 @@ from scipy import stats as _sps
 
 from .. import srm as _srm
 from .. import stats as _stats
-from . import (BAND_LEVEL, call, expect_between, expect_number, expect_real, expect_share, expect_type, fail,
+from . import (BAND_LEVEL, Z_BAND, call, expect_between, expect_number, expect_real, expect_share, expect_type, fail,
                same_seed_result, task)
 
 # task 2's cases: per-segment counts, the design, and the segment a correct answer names
@@ -24,7 +24,6 @@ SEGMENT_CASES = [
     ({"new": [5_300, 4_700], "returning": [50_400, 49_600], "reactivated": [20_050, 19_950]}, (0.5, 0.5)),
 ]
 # Monte Carlo allowance for task 3, in standard errors of the learner's and the reference's rates
-Z_BAND = 4.5
 REFERENCE_SIMS = 50_000
 
 

@@ -10,14 +10,12 @@ from scipy import sparse
 from scipy import stats as _sps
 
 from .. import interference as _itf
-from . import (BAND_LEVEL, call, describe, expect_array, expect_between, expect_number, expect_real, fail,
+from . import (call, describe, share_band, expect_array, expect_between, expect_number, expect_real, fail,
                is_count_share, same_seed_result, task)
 
 N_PERIODS = 336
 # A chosen (window, burn-in) passes if its RMSE is within this factor of the best candidate's.
 RMSE_SLACK = 1.10
-Z_BAND = 4.5  # combined standard errors a correct Monte Carlo answer falls within (about BAND_LEVEL)
-assert 2 * _sps.norm.sf(Z_BAND) < 1 - BAND_LEVEL
 
 
 def _graph_case(seed, n_nodes=300, n_communities=10, n_isolated=0):
@@ -349,9 +347,9 @@ def _band(references, n_learner):
     """[low, high] covering every accepted reference rate, widened by Z_BAND combined standard errors."""
     lows, highs = [], []
     for r in references:
-        half = Z_BAND * np.sqrt(r * (1 - r) * (1 / n_learner + 1 / TASK5_REFERENCE_SIMS)) + 0.5 / n_learner
-        lows.append(r - half)
-        highs.append(r + half)
+        low, high = share_band(r, n_learner, TASK5_REFERENCE_SIMS)
+        lows.append(low - 0.5 / n_learner)
+        highs.append(high + 0.5 / n_learner)
     return min(lows), max(highs)
 
 

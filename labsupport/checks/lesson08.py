@@ -8,12 +8,10 @@ import numpy as np
 from scipy import stats
 
 from .. import always_valid as av
-from . import (BAND_LEVEL, call, expect_array, expect_between, expect_real, expect_type, fail, is_count_share,
+from . import (call, share_band, expect_array, expect_between, expect_real, expect_type, fail, is_count_share,
                same_seed_result, task)
 
 REFERENCE_SIMS = 40_000
-Z_BAND = 4.5  # combined standard errors a correct Monte Carlo answer falls within (about BAND_LEVEL)
-assert stats.norm.sf(Z_BAND) * 2 < 1 - BAND_LEVEL
 
 
 def _lambda_log(diffs, ns, big_v, tau2):
@@ -41,8 +39,8 @@ def _aa_reference(n_max, tau2, alpha):
 
 
 def _in_band(value, reference, n_learner):
-    se = np.sqrt(reference * (1 - reference) * (1 / n_learner + 1 / REFERENCE_SIMS))
-    return abs(value - reference) <= Z_BAND * se + 1e-3
+    low, high = share_band(reference, n_learner, REFERENCE_SIMS)
+    return low - 1e-3 <= value <= high + 1e-3
 
 
 @task("Task 1 (naive peeking vs always-valid p-values)")

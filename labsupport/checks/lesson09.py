@@ -16,9 +16,8 @@ from scipy import special as _special
 from scipy import stats as _sps
 
 from .. import bayes as _bayes
-from . import BAND_LEVEL, call, expect_real, expect_share, expect_type, fail, same_seed_result, task
+from . import Z_BAND, call, expect_real, expect_share, expect_type, fail, same_seed_result, task
 
-_Z_BAND = _sps.norm.isf((1 - BAND_LEVEL) / 2)     # 4.42 standard errors
 
 # Counts (successes_a, trials_a, successes_b, trials_b): zeros, equal counts, B worse, uneven arms, large.
 CASES_P = [(3, 10, 8, 10), (0, 30, 0, 30), (0, 40, 2, 40), (45, 500, 45, 500), (120, 1000, 95, 1000),
@@ -114,7 +113,7 @@ def task2(fn):
                  "n_draws before the square root.")
         if abs(se - true_se ** 2) < 0.05 * true_se ** 2:
             fail(f"the standard error {what} looks like a variance: take the square root.")
-        if abs(estimate - exact) > _Z_BAND * true_se:
+        if abs(estimate - exact) > Z_BAND * true_se:
             fail(f"the estimate {what} is outside the range a correct simulation falls in: draw p_A from "
                  f"Beta(1 + s_A, 1 + n_A - s_A) and p_B likewise, n_draws of each, from the rng you are given.")
         if not 0.8 * true_se < se < 1.25 * true_se:

@@ -9,9 +9,8 @@ from scipy import integrate
 from scipy import stats as _sps
 
 from .. import bandits as _bandits
-from . import BAND_LEVEL, call, describe, expect_number, expect_real, expect_type, fail, task
+from . import BAND_LEVEL, Z_BAND, call, describe, expect_number, expect_real, expect_type, fail, task
 
-Z_BAND = float(_sps.norm.isf((1 - BAND_LEVEL) / 2))          # 4.42 standard errors
 
 
 def _repeatable(fn, make_args, seed, what):
