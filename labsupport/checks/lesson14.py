@@ -477,7 +477,7 @@ TD_CASES = [  # rankings of the same items, and the coins (True: A picks first i
 
 
 def _team_draft(a, b, coins, per_pick=False, lose_turn=False, alternate=False):
-    items, teams, shown, ptr, count, rounds = [], [], set(), {"A": 0, "B": 0}, {"A": 0, "B": 0}, 0
+    items, teams, shown, ptr, count = [], [], set(), {"A": 0, "B": 0}, {"A": 0, "B": 0}
     rank = {"A": a, "B": b}
     coin_iter, turn = iter(coins), None
     length = len(set(a) | set(b))
