@@ -24,6 +24,9 @@ TEST_ENV = HOME="$$state" IPYTHONDIR="$$state/ipython" MPLCONFIGDIR="$$state/mat
 	XDG_CONFIG_HOME="$$state/config" XDG_DATA_HOME="$$state/data" npm_config_cache="$$state/npm" \
 	PYTHONDONTWRITEBYTECODE=1
 WITH_TEST_STATE = state=$$(mktemp -d) && trap 'rm -rf "$$state"' EXIT && $(TEST_ENV)
+# pip runs `rustc --version` for its user agent; a rustup proxy then writes ~/.rustup.
+WITH_INSTALL_STATE = state=$$(mktemp -d) && trap 'rm -rf "$$state"' EXIT && \
+	RUSTUP_HOME="$$state/rustup" CARGO_HOME="$$state/cargo"
 
 .PHONY: lab test test-latest install constraints exercises timings grade bench mutants clean
 
@@ -33,8 +36,8 @@ install: $(STAMP)
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@[ -n "$(PYVER)" ] || { echo "make: $(PYTHON) not found; set PYTHON=python3.X (3.10 to 3.13)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip>=23.1"
-	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e ".[lab,test]"
+	@$(WITH_INSTALL_STATE) $(BIN)/python -m pip install --quiet --upgrade "pip>=23.1"
+	@$(WITH_INSTALL_STATE) $(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e ".[lab,test]"
 	touch $@
 
 $(CONSTRAINTS):
@@ -51,8 +54,8 @@ test: $(STAMP)
 # The same checks against the newest releases, in a separate environment.
 test-latest:
 	$(PYTHON) -m venv .venv-latest
-	.venv-latest/bin/python -m pip install --quiet --upgrade pip
-	.venv-latest/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e ".[lab,test]"
+	@$(WITH_INSTALL_STATE) .venv-latest/bin/python -m pip install --quiet --upgrade pip
+	@$(WITH_INSTALL_STATE) .venv-latest/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e ".[lab,test]"
 	@$(WITH_TEST_STATE) .venv-latest/bin/python -m pytest $(PYTEST_ARGS)
 
 # Refresh this Python version's constraints after a green `make test-latest`.
