@@ -35,7 +35,7 @@ install: $(STAMP)
 # Reproducible install: exact versions from the constraints file of this Python version.
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@[ -n "$(PYVER)" ] || { echo "make: $(PYTHON) not found; set PYTHON=python3.X (3.10 to 3.13)" >&2; exit 1; }
-	$(PYTHON) -m venv $(VENV)
+	@$(WITH_INSTALL_STATE) $(PYTHON) -m venv $(VENV)
 	@$(WITH_INSTALL_STATE) $(BIN)/python -m pip install --quiet --upgrade "pip>=23.1"
 	@$(WITH_INSTALL_STATE) $(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e ".[lab,test]"
 	touch $@
@@ -53,7 +53,7 @@ test: $(STAMP)
 
 # The same checks against the newest releases, in a separate environment.
 test-latest:
-	$(PYTHON) -m venv .venv-latest
+	@$(WITH_INSTALL_STATE) $(PYTHON) -m venv .venv-latest
 	@$(WITH_INSTALL_STATE) .venv-latest/bin/python -m pip install --quiet --upgrade pip
 	@$(WITH_INSTALL_STATE) .venv-latest/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e ".[lab,test]"
 	@$(WITH_TEST_STATE) .venv-latest/bin/python -m pytest $(PYTEST_ARGS)
