@@ -10,10 +10,17 @@ calls it and redraws a figure::
     explore.confidence_sequence_explorer()  # lesson 08: tau^2 -> confidence-sequence width
 
 The widgets need a running kernel (JupyterLab); each lesson keeps its static figure too.
+
+Headless runs (``make test``, ``python -m labsupport execute``) set ``LABSUPPORT_STATIC_EXPLORERS=1``:
+an explorer then draws its figure once, at the sliders' starting values, and makes no widget.
+nbclient, which executes notebooks without a browser, intermittently hangs on a cell that opens
+widget comms (jupyter/nbclient#312; here about 1 run in 30); the static figure is also what a
+reader of the committed notebook sees.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +33,7 @@ from . import power as _power
 DESIGNS = ("naive", "pocock", "obf", "ld-obf", "ld-pocock")
 PROCEDURES = ("none", "bonferroni", "holm", "hochberg", "bh")
 _FWER_SIMS, _FWER_SEED = 4_000, 20261201
+STATIC_ENV = "LABSUPPORT_STATIC_EXPLORERS"
 
 
 @dataclass(frozen=True)
@@ -134,11 +142,24 @@ def confidence_sequence_width(tau2, sigma2=1.0, alpha=0.05, n_max=10_000, points
 
 # --- the widgets: each calls one function above and draws one figure -------------------------
 
+def static() -> bool:
+    """True when explorers draw one static figure instead of widgets (headless runs)."""
+    return os.environ.get(STATIC_ENV, "") not in ("", "0")
+
+
 def _interactive(draw, **controls):
+    """Widgets over ``draw``, one per control: a dropdown if it has options, else a float or int slider."""
+    if static():
+        draw(**{name: c["value"] for name, c in controls.items()})
+        return None
     import ipywidgets as widgets
 
-    return widgets.interactive(draw, **{name: widgets.FloatSlider(**c) if isinstance(c.get("value"), float)
-                                        else widgets.IntSlider(**c) for name, c in controls.items()})
+    def widget(c):
+        kind = widgets.Dropdown if "options" in c else widgets.FloatSlider if isinstance(c["value"], float) \
+            else widgets.IntSlider
+        return kind(**c)
+
+    return widgets.interactive(draw, **{name: widget(c) for name, c in controls.items()})
 
 
 def sample_size_explorer(daily_users=20_000):
@@ -165,7 +186,6 @@ def sample_size_explorer(daily_users=20_000):
 
 def peeking_explorer(alpha=0.05):
     """Sliders: number of looks and design -> the bounds per look and the overall false-positive rate."""
-    import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
     def draw(looks, design):
@@ -179,8 +199,8 @@ def peeking_explorer(alpha=0.05):
         ax.legend(loc="upper right", frameon=False)
         plt.show()
 
-    return widgets.interactive(draw, looks=widgets.IntSlider(value=5, min=1, max=20, description="looks"),
-                               design=widgets.Dropdown(options=DESIGNS, value="naive", description="design"))
+    return _interactive(draw, looks=dict(value=5, min=1, max=20, description="looks"),
+                        design=dict(options=DESIGNS, value="naive", description="design"))
 
 
 def fwer_explorer(alpha=0.05):

@@ -115,6 +115,7 @@ def test_bad_input_names_the_argument(call, name):
     (explore.confidence_sequence_explorer, "log10 tau²", -1.0),
 ])
 def test_each_widget_redraws_when_its_slider_moves(make, control, value, monkeypatch):
+    monkeypatch.delenv(explore.STATIC_ENV, raising=False)
     drawn = []
     monkeypatch.setattr(plt, "show", lambda *a, **k: drawn.append(plt.gcf()))
     widget = make()
@@ -126,3 +127,25 @@ def test_each_widget_redraws_when_its_slider_moves(make, control, value, monkeyp
     title = drawn[-1].axes[0].get_title()
     assert any(ch.isdigit() for ch in title), "the title states the finding, with its number"
     plt.close("all")
+
+
+@pytest.mark.parametrize("make, title", [
+    (explore.sample_size_explorer, "57,763 users per arm, 6 days"),  # power.prop.test: 57,763
+    (explore.peeking_explorer, "overall false-positive rate 0.142"),
+    (explore.fwer_explorer, "10 null tests, correlation 0.00: uncorrected 0.40"),
+    (explore.confidence_sequence_explorer, "tau^2 = 0.0016"),
+])
+def test_headless_runs_draw_one_static_figure_at_the_starting_values(make, title, monkeypatch):
+    """Under LABSUPPORT_STATIC_EXPLORERS (make test, labsupport execute) no widget is made."""
+    monkeypatch.setenv(explore.STATIC_ENV, "1")
+    drawn = []
+    monkeypatch.setattr(plt, "show", lambda *a, **k: drawn.append(plt.gcf()))
+    assert make() is None
+    assert len(drawn) == 1 and title in drawn[0].axes[0].get_title()
+    plt.close("all")
+
+
+@pytest.mark.parametrize("value, expected", [("1", True), ("yes", True), ("", False), ("0", False)])
+def test_static_mode_reads_the_environment(value, expected, monkeypatch):
+    monkeypatch.setenv(explore.STATIC_ENV, value)
+    assert explore.static() is expected

@@ -144,7 +144,7 @@ def test_files(module: str) -> list[str]:
 def _copy_repo(dest: Path) -> None:
     for name in ("labsupport", "tests"):
         shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md", "Makefile", "environment.yml"):
+    for name in ("pyproject.toml", "conftest.py", "README.md", "Makefile", "environment.yml"):
         shutil.copy(ROOT / name, dest / name)
     shutil.copytree(ROOT / "constraints", dest / "constraints")
     for folder in ("notebooks", "solutions", "exercises", ".ci"):
