@@ -150,3 +150,14 @@ def test_feed_experiment_output_is_unchanged_for_a_seed():
 def test_more_bad_inputs_name_the_argument(kw, name):
     with pytest.raises(ValueError, match=name):
         simulate.feed_experiment(10, 1, **kw)
+
+
+def test_the_smallest_allowed_inputs_are_accepted():
+    """One user per arm is an experiment; a zero order-value spread is a fixed basket (edges of the ranges)."""
+    a, b = simulate.binomial_experiments(1_000, 1, 0.3, 0.3, np.random.default_rng(0))
+    assert set(np.unique(a)) <= {0, 1} and set(np.unique(b)) <= {0, 1}
+    with pytest.raises(ValueError, match="n_per_arm"):
+        simulate.binomial_experiments(10, 0, 0.3, 0.3, np.random.default_rng(0))
+    df = simulate.feed_experiment(20_000, np.random.default_rng(1), order_log_sd=0.0)
+    bought = df.loc[df.revenue > 0, "revenue"]
+    assert len(bought) > 0 and np.allclose(bought, np.exp(3.5))
