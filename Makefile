@@ -1,7 +1,7 @@
 # Two commands do all the set-up on a fresh machine:
 #   make lab    create .venv, install everything, open the course in JupyterLab
 #   make test   create .venv, install everything, run every check
-# Other targets: make exercises | timings | grade | bench | mutants | test-latest | constraints | clean
+# Other targets: make exercises | timings | grade | bench | mutants | seed-audit | test-latest | constraints | clean
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -28,7 +28,7 @@ WITH_TEST_STATE = state=$$(mktemp -d) && trap 'rm -rf "$$state"' EXIT && $(TEST_
 WITH_INSTALL_STATE = state=$$(mktemp -d) && trap 'rm -rf "$$state"' EXIT && \
 	RUSTUP_HOME="$$state/rustup" CARGO_HOME="$$state/cargo"
 
-.PHONY: lab test test-latest install constraints exercises timings grade bench mutants clean
+.PHONY: lab test test-latest install constraints exercises timings grade bench mutants seed-audit clean
 
 install: $(STAMP)
 
@@ -85,3 +85,7 @@ clean:
 # Mutation testing of labsupport (tens of minutes; not part of `make test`).
 mutants: $(STAMP)
 	@$(WITH_TEST_STATE) $(BIN)/python tools/mutants.py --all --jobs 2
+
+# Compared (tagged) cells must print the same text under another SEED.
+seed-audit: $(STAMP)
+	@$(WITH_TEST_STATE) $(BIN)/python tools/seed_audit.py notebooks/*.ipynb solutions/*.ipynb
