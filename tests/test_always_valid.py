@@ -228,3 +228,50 @@ def test_reference_api_is_reexported_from_sequential():
     assert sequential.msprt_lambda is always_valid.msprt_lambda
     assert sequential.always_valid_pvalues is always_valid.always_valid_pvalues
     assert sequential.confidence_sequence is always_valid.confidence_sequence
+
+
+def test_no_data_is_no_evidence():
+    """Lambda_0 = 1: with n = 0 observations the mixture and the null give the data the same density."""
+    assert av.msprt_lambda(0.3, 0, 1.0, 0.1) == 1.0
+    assert np.array_equal(av.msprt_lambda(np.array([0.3, -2.0]), np.array([0, 0]), 1.0, 0.1), [1.0, 1.0])
+
+
+def test_defaults_are_the_documented_alpha_of_five_percent():
+    # r solves r = 2 log(1/alpha) + log(1 + r) (Howard et al. 2021); fixed-point iteration, independent of brentq
+    r = 1.0
+    for _ in range(200):
+        r = 2 * np.log(20) + np.log1p(r)
+    assert av.tau2_for_horizon(1_000, 1.0) == pytest.approx(r * 2 / 1_000, rel=1e-12)
+    md, ns = np.array([0.1, 0.05, 0.02]), np.array([10, 100, 1_000])
+    assert np.array_equal(av.confidence_sequence(md, ns, 1.0, 0.01), av.confidence_sequence(md, ns, 1.0, 0.01, alpha=0.05))
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: av.msprt_lambda(np.zeros(3), 10, 1.0, np.ones(2)), "tau2 has shape"),
+    (lambda: av.msprt_lambda(np.zeros(3), 10, np.ones(2), 0.1), "sigma2 has shape"),
+    (lambda: av.always_valid_pvalues(np.zeros((2, 3)), np.arange(1, 4), 1.0, np.ones(2)), "tau2 has shape"),
+    (lambda: av.always_valid_pvalues(np.zeros((2, 3)), np.arange(1, 4), np.ones(2), 0.1), "sigma2 has shape"),
+])
+def test_mismatched_shapes_name_every_argument(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
+
+
+def test_first_true_on_a_single_sequence():
+    assert av.first_true([False, False, True, True]) == 2
+    assert av.first_true([False, False]) == -1
+
+
+def test_simulated_conversions_count_every_user_at_every_look():
+    """With p = 1 every user converts: the counts equal ns exactly, from the first look on."""
+    a, b = av.simulate_conversions(3, [5, 12, 40], 1.0, 1.0, np.random.default_rng(0))
+    assert np.array_equal(a, np.tile([5, 12, 40], (3, 1))) and np.array_equal(b, a)
+
+
+def test_proportion_pvalues_from_the_first_user():
+    """Hand computation: ns = 1, 0 vs 1 conversions: pooled 0.5, difference 1, variance 0.25;
+    ns = 2, 0 vs 1: pooled 0.25, difference 0.5, variance 0.1875; p is the running minimum."""
+    p = av.proportion_pvalues([0, 0], [1, 1], [1, 2], 0.5)
+    first = min(1.0, 1 / av.msprt_lambda(1.0, 1, 0.25, 0.5))
+    second = min(first, 1 / av.msprt_lambda(0.5, 2, 0.1875, 0.5))
+    assert p == pytest.approx([first, second], rel=1e-12)
