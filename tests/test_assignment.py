@@ -325,3 +325,67 @@ def test_integer_arrays_hash_like_their_text_and_other_arrays_are_rejected():
     for bad in (np.array([1.0, 2.0]), np.array([True, False]), [np.float64(3.0)], [True]):
         with pytest.raises(ValueError, match="unit_ids"):
             asg.bucket_many(bad, "s")
+
+
+def _instances():
+    exp = asg.Experiment("e", AB)
+    layer = asg.Layer("l").add(exp, 0.5)
+    reg = asg.Registration("e", "l", "2026-03-01", "2026-03-14")
+    return [exp, layer.allocations[0], layer, asg.Holdout(0.05), asg.Platform([layer]), reg,
+            asg.Conflict("a", "b", "l"), asg.Registry((reg,))]
+
+
+@pytest.mark.parametrize("obj", _instances(), ids=lambda o: type(o).__name__)
+def test_results_are_frozen(obj):
+    import dataclasses
+    field = dataclasses.fields(obj)[0].name
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(obj, field, getattr(obj, field))
+
+
+def test_free_buckets_count_every_allocation():
+    layer = asg.Layer("l").add(asg.Experiment("a", AB), 0.3).add(asg.Experiment("b", AB), 0.2)
+    assert [(a.start, a.stop) for a in layer.allocations] == [(0, 3000), (3000, 5000)]
+    assert layer.free == 5000
+
+
+def test_single_unit_lookups_agree_with_the_vectorised_ones():
+    layer = asg.Layer("ranking").add(asg.Experiment("r1", AB), 0.3).add(asg.Experiment("r2", AB, traffic=0.5), 0.2)
+    names, variants = layer.assign_many(REF_IDS)
+    for u, name, variant in zip(REF_IDS[:3000], names, variants):
+        assert layer.assign(u) == (None if name is None else (name, variant))
+    holdout = asg.Holdout(0.05)
+    assert [holdout.contains(u) for u in REF_IDS[:3000]] == holdout.contains_many(REF_IDS[:3000]).tolist()
+    platform = asg.Platform([layer, asg.Layer("ui").add(asg.Experiment("u1", AB), 1.0)], holdout=holdout)
+    rows = platform.exposures(REF_IDS)
+    assert list(rows.index) == list(range(len(rows)))            # one clean row index
+    for u in REF_IDS[:50]:
+        mine = rows[rows.unit_id == u]
+        assert platform.assign(u) == dict(zip(mine.experiment, mine.variant))
+
+
+def test_registry_register_adds_and_bucket_ranges_are_half_open():
+    first = asg.Registration("a", "l", "2026-03-01", "2026-03-14", bucket_range=(0, 5000))
+    registry = asg.Registry().register(first)
+    assert registry.registrations == (first,)
+    touching = asg.Registration("b", "l", "2026-03-01", "2026-03-14", bucket_range=(5000, 10_000))
+    sharing = asg.Registration("c", "l", "2026-03-01", "2026-03-14", bucket_range=(4999, 10_000))
+    assert not first.overlaps(touching) and not touching.overlaps(first)      # [0, 5000) and [5000, 10000)
+    assert first.overlaps(sharing) and sharing.overlaps(first)                # bucket 4999 in both
+    everyone = asg.Registration("d", "l", "2026-03-14", "2026-03-20")           # default: every bucket
+    assert everyone.overlaps(asg.Registration("e", "l", "2026-03-01", "2026-03-14", bucket_range=(0, 1)))
+    assert asg.Registration("f", "l", "2026-03-14", "2026-03-20").overlaps(first)   # starts on first's last day
+    assert registry.register(sharing).conflicts() == [asg.Conflict("a", "c", "l")]
+
+
+def test_interaction_test_at_its_smallest_sample_and_weights_with_an_empty_variant():
+    """Two users per cell is the smallest fit; fewer than five users is rejected before the cells are counted."""
+    y = np.array([1.0, 1.4, 2.0, 2.6, 0.5, 0.9, 3.0, 3.3])
+    a, b = np.array([0, 0, 1, 1, 0, 0, 1, 1], bool), np.array([0, 0, 0, 0, 1, 1, 1, 1], bool)
+    fit = smf.ols("y ~ a * b", data=pd.DataFrame({"y": y, "a": a.astype(int), "b": b.astype(int)})).fit()
+    res = asg.interaction_test(y, a, b)
+    np.testing.assert_allclose([res.estimate, res.p_value], [fit.params["a:b"], fit.pvalues["a:b"]], rtol=1e-9)
+    with pytest.raises(ValueError, match="y must hold at least 5"):
+        asg.interaction_test(y[:4], a[:4], b[:4])
+    with pytest.raises(ValueError, match="weights"):                  # a variant nobody can get
+        asg.Experiment("e", {"A": 1.0, "B": 0.0})
