@@ -385,6 +385,7 @@ def test_interaction_test_at_its_smallest_sample_and_weights_with_an_empty_varia
     fit = smf.ols("y ~ a * b", data=pd.DataFrame({"y": y, "a": a.astype(int), "b": b.astype(int)})).fit()
     res = asg.interaction_test(y, a, b)
     np.testing.assert_allclose([res.estimate, res.p_value], [fit.params["a:b"], fit.pvalues["a:b"]], rtol=1e-9)
+    assert asg.interaction_test(y, a.astype(int), b.astype(int)) == res     # 0/1 flags mean the same
     with pytest.raises(ValueError, match="y must hold at least 5"):
         asg.interaction_test(y[:4], a[:4], b[:4])
     with pytest.raises(ValueError, match="weights"):                  # a variant nobody can get
