@@ -429,3 +429,21 @@ def test_global_effect_runs_any_outcome_model_in_both_worlds():
         return base + direct * z + leak * (1 - z)
 
     assert itf.global_effect(constant_leak, g, base, direct=1.0, leak=0.4) == pytest.approx(0.6)
+
+
+def test_baseline_defaults_mean_10_community_sd_1_unit_sd_3():
+    """Each variance component alone (the other set to 0), on 2,000 communities of 10 users."""
+    from scipy import sparse as _sparse
+    labels = np.repeat(np.arange(2_000), 10)
+    graph = itf.SocialGraph(_sparse.csr_array((labels.size, labels.size)), labels)
+    rng = np.random.default_rng(12)
+    only_c = itf.baseline(graph, rng, sd_unit=0.0)
+    per_community = only_c.reshape(2_000, 10)
+    assert np.ptp(per_community, axis=1).max() == 0            # no unit noise: one value per community
+    c = per_community[:, 0]
+    only_u = itf.baseline(graph, rng, sd_community=0.0)
+    for x, sd in ((c, 1.0), (only_u, 3.0)):
+        n = x.size
+        assert abs(x.mean() - 10.0) < 4.5 * sd / np.sqrt(n)
+        lo, hi = sps.chi2.ppf([1e-5, 1 - 1e-5], n - 1) / (n - 1)   # sample variance / sigma^2
+        assert lo < x.var(ddof=1) / sd**2 < hi
