@@ -140,3 +140,17 @@ def test_share_band_is_the_binomial_band_or_a_combined_band():
     assert share_band(0.05, 20_000) == stats.binomial_band(0.05, 20_000, BAND_LEVEL)
     low, high = share_band(0.2, 4_000, 40_000)
     assert (high - low) / 2 == pytest.approx(Z_BAND * (0.2 * 0.8 * (1 / 4_000 + 1 / 40_000)) ** 0.5)
+
+
+def test_simulated_shares_give_each_case_its_own_seeded_generator():
+    from labsupport import checks
+    seen = []
+
+    def share(k, rng):
+        seen.append((k, rng.integers(1_000_000)))
+        return 250 / 1_000
+
+    assert checks.simulated_shares(share, [((1,), "one"), ((2,), "two")], 1_000, 7, "the rate") == [0.25, 0.25]
+    assert seen == [(1, np.random.default_rng(7).integers(1_000_000)), (2, np.random.default_rng(8).integers(1_000_000))]
+    with pytest.raises(checks._Stop, match="the rate for two is not a count"):
+        checks.simulated_shares(lambda k, rng: 0.25 + 1e-7 * k, [((0,), "one"), ((1,), "two")], 1_000, 7, "the rate")

@@ -233,6 +233,18 @@ def expect_counted(value, n_sims, what, hint=""):
              + (hint or "did you compute a formula instead of simulating the experiments and counting?"))
 
 
+def simulated_shares(fn, cases, n_sims, seed, what):
+    """Call ``fn(*args, rng)`` for each ``(args, label)`` with generator ``seed + i``; every answer
+    must be a share of ``n_sims`` simulated experiments. Returns the answers in case order."""
+    values = []
+    for i, (args, label) in enumerate(cases):
+        name = f"{what} for {label}"
+        value = expect_share(call(fn, *args, np.random.default_rng(seed + i)), name)
+        expect_counted(value, n_sims, name)
+        values.append(value)
+    return values
+
+
 def expect_varies(fn, args, value, seeds, what):
     """A Monte Carlo answer changes with the seed; a closed form does not."""
     others = [call(fn, *args, np.random.default_rng(seed)) for seed in seeds]

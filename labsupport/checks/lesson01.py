@@ -16,7 +16,7 @@ from scipy import stats as _sps
 
 from .. import power as _power
 from .. import stats as _stats
-from . import (BAND_LEVEL, call, describe, expect_counted, expect_int, expect_number, expect_real, expect_share,
+from . import (BAND_LEVEL, call, describe, simulated_shares, expect_int, expect_number, expect_real, expect_share,
                expect_type, expect_varies, fail, same_seed_result, task)
 
 DAYS = 14
@@ -141,12 +141,8 @@ def task2(fn):
     cases = [(0.20, 0.20, 20, "an A/A test with 20 users per arm"),
              (0.10, 0.20, 100, "p_a = 0.10, p_b = 0.20, n = 100"),
              (0.10, 0.12, 2000, "p_a = 0.10, p_b = 0.12, n = 2000")]
-    values = []
-    for i, (p_a, p_b, n, what) in enumerate(cases):
-        value = expect_share(call(fn, p_a, p_b, n, n_sims, np.random.default_rng(200 + i)),
-                             f"the simulated power for {what}")
-        expect_counted(value, n_sims, f"the simulated power for {what}")
-        values.append(value)
+    values = simulated_shares(fn, [((p_a, p_b, n, n_sims), what) for p_a, p_b, n, what in cases], n_sims, 200,
+                              "the simulated power")
     for (p_a, p_b, n, what), value in zip(cases, values):
         _expect_rate(value, n_sims, exact_rejection_rates(p_a, p_b, n), f"the simulated power for {what}",
                      _POWER_HINTS,

@@ -18,7 +18,7 @@ from scipy import stats as _sps
 
 from .. import power as _power
 from .. import sequential as _seq
-from . import (BAND_LEVEL, Z_BAND, call, share_band, describe, expect_counted, expect_int, expect_share, expect_type, expect_varies, fail,
+from . import (BAND_LEVEL, Z_BAND, call, share_band, describe, simulated_shares, expect_int, expect_share, expect_type, expect_varies, fail,
                same_seed_result, task)
 from .lesson01 import exact_rejection_rates
 
@@ -83,12 +83,8 @@ def task1(fn):
     expect_share(same_seed_result(fn, 2000, 5, 100, 0.1, what="rates"), "the false-positive rate")
     cases = [(1, 2000, 0.5, "a single day (no peeking)"), (20, 500, 0.5, "20 daily looks, 500 users a day"),
              (30, 10, 0.2, "30 daily looks, 10 users a day")]
-    values = []
-    for i, (days, per_day, p, what) in enumerate(cases):
-        value = expect_share(call(fn, n_sims, days, per_day, p, np.random.default_rng(10 + i)),
-                             f"the false-positive rate for {what}")
-        expect_counted(value, n_sims, f"the false-positive rate for {what}")
-        values.append(value)
+    values = simulated_shares(fn, [((n_sims, days, per_day, p), what) for days, per_day, p, what in cases],
+                              n_sims, 10, "the false-positive rate")
     single = exact_rejection_rates(0.5, 0.5, 2000)
     _compare(values[0], single["pooled"], [(single["one tail"], _HINTS["one tail"])], n_sims,
              f"the false-positive rate for {cases[0][3]}", low_hint=_LOW, high_hint=_HIGH)
@@ -232,12 +228,8 @@ def task4(fn):
     n_sims = 200_000
     obf = _seq.group_sequential_bounds(4, kind="obf")
     expect_share(same_seed_result(fn, obf, 100, 0.1, 2000, what="levels"), "the simulated level")
-    values = []
-    for i, (bounds, what) in enumerate(level_cases()):
-        value = expect_share(call(fn, bounds.copy(), 1000, 0.3, n_sims, np.random.default_rng(30 + i)),
-                             f"the simulated level for {what}")
-        expect_counted(value, n_sims, f"the simulated level for {what}")
-        values.append(value)
+    values = simulated_shares(fn, [((bounds.copy(), 1000, 0.3, n_sims), what) for bounds, what in level_cases()],
+                              n_sims, 30, "the simulated level")
     for (bounds, what), value in zip(level_cases(), values):
         mistakes = [
             (_level(bounds[::-1]), "it matches the bounds in reverse order: bounds[0] belongs to the first look."),
