@@ -6,4 +6,6 @@ cell that opens widget comms (see labsupport/explore.py), so headless runs make 
 
 import os
 
-os.environ.setdefault("LABSUPPORT_STATIC_EXPLORERS", "1")
+from labsupport.explore import STATIC_ENV
+
+os.environ.setdefault(STATIC_ENV, "1")

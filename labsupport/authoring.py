@@ -84,12 +84,14 @@ def execute(path: Path, timeout: int = 600) -> tuple[nbformat.NotebookNode, floa
     """Run a notebook top to bottom in a fresh kernel, in its own folder; returns it and the seconds taken."""
     from nbclient import NotebookClient
 
+    from .explore import STATIC_ENV
+
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     # Explorers draw a static figure: nbclient can hang on cells that open widgets (see explore.py).
     NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(Path(path).parent)}}).execute(
-        env={**os.environ, "LABSUPPORT_STATIC_EXPLORERS": "1"})
+        env={**os.environ, STATIC_ENV: "1"})
     return nb, time.perf_counter() - start
 
 

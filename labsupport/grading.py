@@ -182,12 +182,14 @@ def grade_one(path: Path, timeout: float = 120.0, max_output: int = 1_000_000) -
 
 
 def _run_worker(folder: Path, report: Path, timeout: float, max_output: int, n_tasks: int) -> dict:
+    from .explore import STATIC_ENV
+
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "IPYTHON", "MPL"))}
     home = folder / ".home"
     env.update(HOME=str(home), IPYTHONDIR=str(home / "ipython"), MPLCONFIGDIR=str(home / "mpl"),
                JUPYTER_RUNTIME_DIR=str(folder.parent / "runtime"), JUPYTER_DATA_DIR=str(home / "jupyter"),
                XDG_CACHE_HOME=str(home / "cache"), PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg",
-               LABSUPPORT_STATIC_EXPLORERS="1")  # no widget comms in a headless kernel (explore.py)
+               **{STATIC_ENV: "1"})  # no widget comms in a headless kernel (explore.py)
     cmd = [sys.executable, "-m", "labsupport.grading", str(folder / "grading.ipynb"), str(report),
            str(timeout), str(max_output)]
     budget = 60 + timeout * (1 + n_tasks)  # start-up, the learner's cells, then each check

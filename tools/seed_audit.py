@@ -23,6 +23,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from labsupport.explore import STATIC_ENV
+
 TAG = "nbval-check-output"
 
 
@@ -53,7 +55,7 @@ def audit(path: Path) -> tuple[list[int], list[int]]:
         raise SystemExit(f"{path}: no 'SEED = <int>' line")
     NotebookClient(run, timeout=600, kernel_name="python3", allow_errors=True,
                    resources={"metadata": {"path": str(path.parent)}}).execute(
-        env={**os.environ, "LABSUPPORT_STATIC_EXPLORERS": "1"})
+        env={**os.environ, STATIC_ENV: "1"})
     changed = [i for i, c in enumerate(nb.cells)
                if c.cell_type == "code" and TAG in c.metadata.get("tags", []) and _text(c) != _text(run.cells[i])]
     raised = [i for i, c in enumerate(run.cells)
